@@ -1,0 +1,31 @@
+# The two commands a newcomer needs (see README.md):
+#   make demo    install what is missing, build, run the bundled example
+#   make check   install what is missing, build, run the whole test suite
+# plus `make bench` for the benchmarks.  CMake does the real work.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build demo check bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@examples/demo.sh $(BUILD)/sluice
+
+check: deps
+	@scripts/check.sh
+
+bench:
+	@scripts/deps.sh --bench
+	cmake -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON >/dev/null
+	cmake --build $(BUILD)-bench -j$(JOBS) --target bench
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-bench build-check

@@ -1,0 +1,48 @@
+#!/bin/sh
+# The bundled example: assemble, disassemble and run small packet programs,
+# show what checked mode catches, then run the bpf_conformance suite.
+# usage: examples/demo.sh [path/to/sluice]
+set -eu
+cd "$(dirname "$0")/.."
+SLUICE=${1:-build/sluice}
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+CONFORMANCE=../shared/conformance/tests
+
+step() { printf '\n== %s\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+packet() { tr -d '\n' <"examples/packets/$1.hex"; }
+
+step "Assemble a packet filter (IPv4 TCP to port 80 -> 1, else 0) into bytecode"
+show "$SLUICE" asm examples/port_filter.s -o "$OUT/port_filter.bin"
+printf '%s bytes = %s instructions\n' "$(wc -c <"$OUT/port_filter.bin")" \
+	"$(($(wc -c <"$OUT/port_filter.bin") / 8))"
+
+step "Disassemble it, kernel/llvm style"
+show "$SLUICE" disasm --style=llvm "$OUT/port_filter.bin"
+
+step "Run it on three packets (r0 is the verdict)"
+for p in tcp-syn-port80 udp-dns truncated; do
+	printf '%-16s -> ' "$p"
+	"$SLUICE" run "$OUT/port_filter.bin" --mem "$(packet $p)"
+done
+
+step "Verify an IPv4 header checksum with a loop (0 means correct)"
+show "$SLUICE" run examples/ipv4_csum.s --mem "$(packet udp-dns)"
+show "$SLUICE" --json run examples/ipv4_csum.s --mem "$(packet tcp-syn-port80)"
+
+step "Checked mode: the same filter without its length checks, on the truncated packet"
+printf '$ %s\n' "$SLUICE run examples/port_filter_unchecked.s --checked --mem <truncated packet>"
+if "$SLUICE" run examples/port_filter_unchecked.s --checked --mem "$(packet truncated)"; then
+	echo "checked mode missed an out-of-bounds read" >&2
+	exit 1
+fi
+echo "(stopped before reading past the packet; exit status 1)"
+
+step "The bpf_conformance suite ($CONFORMANCE)"
+if [ -d "$CONFORMANCE" ]; then
+	show "$SLUICE" conformance "$CONFORMANCE"
+	show "$SLUICE" conformance --checked "$CONFORMANCE"
+else
+	echo "not found beside this checkout; skipped"
+fi

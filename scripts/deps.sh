@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian 12 packages Sluice needs, and only those missing:
+# one `apt-get update`, then one `apt-get install -y`.  Runs as root, or
+# through sudo when it is there.
+set -eu
+
+PACKAGES="cmake make gcc clang llvm libclang-rt-14-dev pkg-config libcmocka-dev"
+# The benchmarks compare against DPDK's BPF engine.
+if [ "${1:-}" = "--bench" ]; then
+	PACKAGES="$PACKAGES libdpdk-dev valgrind"
+fi
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "deps: installing$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SLUICE_CLI_ENGINE_H
+#define SLUICE_CLI_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/insn.h>
+
+/* How `run` and `conformance` execute a program: which engine, which checks. */
+struct engine_opts {
+	const char *name; /* "interp" */
+	bool checked;
+	uint64_t budget;  /* 0: none */
+};
+
+/* The engines this build has, for usage messages: "interp". */
+const char *engine_names(void);
+bool engine_known(const char *name);
+
+struct engine_result {
+	uint64_t r0;
+	uint64_t executed;
+};
+
+/*
+ * Run a program once on `mem` the way the conformance suite does: r1 points
+ * at mem, r2 holds its length, helper 5 ("unwind") is available.
+ */
+int engine_run_mem(const struct engine_opts *opts,
+		   const struct sluice_insn *insns, size_t count, uint8_t *mem,
+		   size_t mem_len, struct engine_result *result,
+		   struct sluice_error *err);
+
+#endif

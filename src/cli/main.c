@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sluice: one command-line tool in the spirit of bpftool.  Each subcommand
+ * lives in its own cmd_*.c; this file finds it, and holds what they share:
+ * --json anywhere on the line, and the exit codes (0 ok, 1 failed, 2 usage).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+
+static const struct command {
+	const char *name;
+	int (*fn)(const struct cli *cli, int argc, char **argv);
+	const char *usage;
+	const char *summary;
+} commands[] = {
+	{ "asm", cmd_asm, "asm FILE.s -o FILE.bin",
+	  "assemble a program into bytecode" },
+	{ "disasm", cmd_disasm, "disasm FILE(.bin|.s) [--style=asm|llvm]",
+	  "print a program's instructions" },
+	{ "run", cmd_run,
+	  "run FILE(.s|.bin) [--mem HEX | --mem-file F] [--engine interp] [--checked] [--budget N]",
+	  "run a program on input memory and print r0" },
+	{ "conformance", cmd_conformance,
+	  "conformance DIR|FILE.data... [--engine interp] [--checked] [--verbose]",
+	  "run bpf_conformance .data tests" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_error(const struct cli *cli, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (cli->json) {
+		struct json *j = json_new(stdout);
+
+		json_object_begin(j, NULL);
+		json_string(j, "error", msg);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		fprintf(stderr, "sluice: %s\n", msg);
+	}
+}
+
+int cli_fail(const struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_error(cli, fmt, ap);
+	va_end(ap);
+	return CLI_FAILED;
+}
+
+int cli_usage(const struct cli *cli, const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_error(cli, fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, command))
+			fprintf(stderr, "usage: sluice %s\n", commands[i].usage);
+	return CLI_USAGE;
+}
+
+static void print_help(FILE *out)
+{
+	fprintf(out, "usage: sluice [--json] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-12s %s\n      sluice %s\n", commands[i].name,
+			commands[i].summary, commands[i].usage);
+	fprintf(out, "\n--json (or -j) prints structured output on any command.\n"
+		     "Exit status: 0 success, 1 failure, 2 wrong usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	int kept = 0;
+
+	/* --json is global: strip it wherever it stands. */
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")))
+			cli.json = true;
+		else
+			argv[kept++] = argv[i];
+	}
+	argc = kept;
+	argv[argc] = NULL;
+
+	if (argc < 2) {
+		print_help(stderr);
+		return CLI_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		print_help(stdout);
+		return CLI_OK;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(&cli, argc - 1, argv + 1);
+	print_help(stderr);
+	cli_fail(&cli, "unknown command '%s'", argv[1]);
+	return CLI_USAGE;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errmsg.h"
+#include "helpers.h"
+
+struct helper_entry {
+	sluice_helper_fn fn;
+	char *name;
+};
+
+/* Indexed by id: the kernel's ids are small and dense, so an array is enough. */
+struct sluice_helpers {
+	struct helper_entry *by_id;
+	uint32_t cap;
+};
+
+struct sluice_helpers *sluice_helpers_new(struct sluice_error *err)
+{
+	struct sluice_helpers *helpers = calloc(1, sizeof(*helpers));
+
+	if (!helpers)
+		sluice_fail(err, ENOMEM, "out of memory");
+	return helpers;
+}
+
+void sluice_helpers_free(struct sluice_helpers *helpers)
+{
+	if (!helpers)
+		return;
+	for (uint32_t id = 0; id < helpers->cap; id++)
+		free(helpers->by_id[id].name);
+	free(helpers->by_id);
+	free(helpers);
+}
+
+int sluice_helpers_add(struct sluice_helpers *helpers, uint32_t id,
+		       const char *name, sluice_helper_fn fn,
+		       struct sluice_error *err)
+{
+	if (!fn || !name)
+		return sluice_fail(err, EINVAL, "helper %u: no function or name", id);
+	if (id > SLUICE_HELPER_MAX_ID)
+		return sluice_fail(err, ERANGE, "helper id %u is above %u", id,
+				   SLUICE_HELPER_MAX_ID);
+	if (id >= helpers->cap) {
+		uint32_t cap = helpers->cap ? helpers->cap : 64;
+		struct helper_entry *grown;
+
+		while (cap <= id)
+			cap *= 2;
+		grown = realloc(helpers->by_id, cap * sizeof(*grown));
+		if (!grown)
+			return sluice_fail(err, ENOMEM, "out of memory");
+		memset(grown + helpers->cap, 0,
+		       (cap - helpers->cap) * sizeof(*grown));
+		helpers->by_id = grown;
+		helpers->cap = cap;
+	}
+	if (helpers->by_id[id].fn)
+		return sluice_fail(err, EEXIST, "helper id %u is already '%s'", id,
+				   helpers->by_id[id].name);
+	helpers->by_id[id].name = strdup(name);
+	if (!helpers->by_id[id].name)
+		return sluice_fail(err, ENOMEM, "out of memory");
+	helpers->by_id[id].fn = fn;
+	return 0;
+}
+
+sluice_helper_fn sluice_helpers_fn(const struct sluice_helpers *helpers,
+				   uint32_t id)
+{
+	return helpers && id < helpers->cap ? helpers->by_id[id].fn : NULL;
+}
+
+const char *sluice_helpers_name(const struct sluice_helpers *helpers,
+				uint32_t id)
+{
+	return helpers && id < helpers->cap ? helpers->by_id[id].name : NULL;
+}
+
+uint32_t helpers_id_limit(const struct sluice_helpers *helpers)
+{
+	return helpers ? helpers->cap : 0;
+}
+
+void sluice_run_stop(struct sluice_run *run, uint64_t r0)
+{
+	run->stopped = true;
+	run->stop_r0 = r0;
+}
+
+void *sluice_run_user(const struct sluice_run *run)
+{
+	return run->user;
+}

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interpreter loop, included by interp.c once per strategy with
+ *   INTERP_NAME     the function to define
+ *   INTERP_CHECKED  1: test each memory access against the run's regions
+ *   INTERP_BUDGET   1: count instructions against vm->budget
+ * Every variant counts executed instructions (one register increment).
+ *
+ * Called with vm == NULL it only hands out its handler table, so that
+ * sluice_vm_new can translate instructions into handler addresses.
+ */
+
+static int INTERP_NAME(const struct sluice_vm *vm, struct interp_state *st,
+		       const void *const **labels_out)
+{
+	static const void *const labels[LABEL__COUNT] = {
+#define X(id, ...) [OP_##id] = &&op_##id,
+		SLUICE_ISA(X)
+#undef X
+		[LABEL_FELL_OFF] = &&fell_off,
+		[LABEL_NOT_INSN] = &&not_insn,
+	};
+	const struct tinsn *pc;
+	uint64_t reg[SLUICE_MAX_REG + 1];
+	uint64_t executed = 0;
+	unsigned depth = 0;
+	sluice_helper_fn fn;
+#if INTERP_BUDGET
+	uint64_t budget;
+#endif
+#if INTERP_CHECKED
+	uint64_t addr;
+	unsigned size;
+	bool write;
+#endif
+
+	if (!vm) {
+		*labels_out = labels;
+		return 0;
+	}
+	pc = vm->code;
+#if INTERP_BUDGET
+	budget = vm->budget; /* a local: stores through BPF pointers could alias vm */
+#endif
+	memcpy(&reg[1], st->exec->args, sizeof(st->exec->args));
+	reg[0] = 0;
+	for (int r = 6; r <= SLUICE_MAX_REG; r++)
+		reg[r] = 0;
+	reg[SLUICE_MAX_REG] = (uintptr_t)st->stack + sizeof(st->stack);
+
+#if INTERP_BUDGET
+#define DISPATCH()                                           \
+	do {                                                 \
+		if (++executed > budget)                   \
+			goto out_of_budget;                  \
+		goto *pc->handler;                           \
+	} while (0)
+#else
+#define DISPATCH()                   \
+	do {                         \
+		++executed;          \
+		goto *pc->handler;   \
+	} while (0)
+#endif
+#define NEXT()             \
+	do {               \
+		pc++;      \
+		DISPATCH(); \
+	} while (0)
+#define CASE(id) op_##id:
+#define PC ((size_t)(pc - vm->code))
+#define DST reg[pc->dst]
+#define SRC reg[pc->src]
+#define IMM ((uint64_t)(int64_t)pc->imm) /* sign-extended, as ALU64 reads it */
+#define DST32 ((uint32_t)DST)
+#define SRC32 ((uint32_t)SRC)
+#define IMM32 ((uint32_t)pc->imm)
+
+#if INTERP_CHECKED
+#define CHECK(a, n, w)                                                  \
+	do {                                                            \
+		addr = (a);                                             \
+		size = (n);                                             \
+		write = (w);                                            \
+		if (!access_ok(st, depth, addr, size, write))           \
+			goto bad_access;                                \
+	} while (0)
+#define CHECK_ATOMIC(a, n)                                              \
+	do {                                                            \
+		CHECK(a, n, true);                                      \
+		if (addr % size)                                        \
+			goto misaligned_atomic;                         \
+	} while (0)
+#else
+#define CHECK(a, n, w) (void)0
+#define CHECK_ATOMIC(a, n) (void)0
+#endif
+
+	DISPATCH();
+
+	/* ALU: both widths, both sources.  32-bit results are zero-extended. */
+#define ALU(name, expr64, expr32)                                    \
+	CASE(name##64_IMM) { uint64_t b = IMM; DST = (expr64); NEXT(); }   \
+	CASE(name##64_REG) { uint64_t b = SRC; DST = (expr64); NEXT(); }   \
+	CASE(name##32_IMM) { uint32_t b = IMM32; DST = (uint32_t)(expr32); NEXT(); } \
+	CASE(name##32_REG) { uint32_t b = SRC32; DST = (uint32_t)(expr32); NEXT(); }
+	ALU(ADD, DST + b, DST32 + b)
+	ALU(SUB, DST - b, DST32 - b)
+	ALU(MUL, DST * b, DST32 * b)
+	ALU(OR, DST | b, DST32 | b)
+	ALU(AND, DST & b, DST32 & b)
+	ALU(XOR, DST ^ b, DST32 ^ b)
+	ALU(MOV, b, b)
+	/* Shift counts are masked to the width, as RFC 9669 specifies. */
+	ALU(LSH, DST << (b & 63), DST32 << (b & 31))
+	ALU(RSH, DST >> (b & 63), DST32 >> (b & 31))
+	ALU(ARSH, (uint64_t)((int64_t)DST >> (b & 63)),
+	    (uint32_t)((int32_t)DST32 >> (b & 31)))
+	/* Division by zero gives 0; modulo by zero leaves the dividend. */
+	ALU(DIV, b ? DST / b : 0, b ? DST32 / b : 0)
+	ALU(MOD, b ? DST % b : DST, b ? DST32 % b : DST32)
+	/*
+	 * Signed: x / -1 is computed as -x so that INT_MIN / -1 wraps to
+	 * INT_MIN (and INT_MIN % -1 is 0) instead of trapping.
+	 */
+	ALU(SDIV,
+	    !b ? 0 : (int64_t)b == -1 ? -DST : (uint64_t)((int64_t)DST / (int64_t)b),
+	    !b ? 0 : (int32_t)b == -1 ? -DST32 : (uint32_t)((int32_t)DST32 / (int32_t)b))
+	ALU(SMOD,
+	    !b ? DST : (int64_t)b == -1 ? 0 : (uint64_t)((int64_t)DST % (int64_t)b),
+	    !b ? DST32 : (int32_t)b == -1 ? 0 : (uint32_t)((int32_t)DST32 % (int32_t)b))
+#undef ALU
+	CASE(NEG64) { DST = -DST; NEXT(); }
+	CASE(NEG32) { DST = (uint32_t)-DST32; NEXT(); }
+	CASE(MOVSX8_32) { DST = (uint32_t)(int32_t)(int8_t)SRC; NEXT(); }
+	CASE(MOVSX16_32) { DST = (uint32_t)(int32_t)(int16_t)SRC; NEXT(); }
+	CASE(MOVSX8_64) { DST = (uint64_t)(int64_t)(int8_t)SRC; NEXT(); }
+	CASE(MOVSX16_64) { DST = (uint64_t)(int64_t)(int16_t)SRC; NEXT(); }
+	CASE(MOVSX32_64) { DST = (uint64_t)(int64_t)(int32_t)SRC; NEXT(); }
+
+	/* Byte order: the host is little-endian, so `le` only truncates. */
+	CASE(LE16) { DST = (uint16_t)DST; NEXT(); }
+	CASE(LE32) { DST = (uint32_t)DST; NEXT(); }
+	CASE(LE64) { NEXT(); }
+	CASE(BE16) CASE(BSWAP16) { DST = __builtin_bswap16((uint16_t)DST); NEXT(); }
+	CASE(BE32) CASE(BSWAP32) { DST = __builtin_bswap32((uint32_t)DST); NEXT(); }
+	CASE(BE64) CASE(BSWAP64) { DST = __builtin_bswap64(DST); NEXT(); }
+
+	/* Memory. */
+#define LOAD(name, bits, conv)                                         \
+	CASE(name) {                                                   \
+		CHECK(SRC + pc->off, bits / 8, false);                 \
+		DST = conv(load##bits(SRC + pc->off));                 \
+		NEXT();                                                \
+	}
+#define ZEXT(v) (v)
+	LOAD(LDXB, 8, ZEXT)
+	LOAD(LDXH, 16, ZEXT)
+	LOAD(LDXW, 32, ZEXT)
+	LOAD(LDXDW, 64, ZEXT)
+	LOAD(LDXSB, 8, (uint64_t)(int64_t)(int8_t))
+	LOAD(LDXSH, 16, (uint64_t)(int64_t)(int16_t))
+	LOAD(LDXSW, 32, (uint64_t)(int64_t)(int32_t))
+#undef ZEXT
+#undef LOAD
+#define STORE(name, bits, value)                                       \
+	CASE(name) {                                                   \
+		CHECK(DST + pc->off, bits / 8, true);                  \
+		store##bits(DST + pc->off, (value));                   \
+		NEXT();                                                \
+	}
+	STORE(STB, 8, IMM)
+	STORE(STH, 16, IMM)
+	STORE(STW, 32, IMM)
+	STORE(STDW, 64, IMM)
+	STORE(STXB, 8, SRC)
+	STORE(STXH, 16, SRC)
+	STORE(STXW, 32, SRC)
+	STORE(STXDW, 64, SRC)
+#undef STORE
+
+	/*
+	 * Atomics.  The plain forms leave src alone; the fetch forms return
+	 * the old value in src (zero-extended for 32 bits); cmpxchg compares
+	 * with r0 and returns the old value in r0.
+	 */
+#define ATOMIC(width, type, name, builtin)                                       \
+	CASE(ATOMIC##width##_##name) {                                           \
+		CHECK_ATOMIC(DST + pc->off, width / 8);                          \
+		builtin((type *)(uintptr_t)(DST + pc->off), (type)SRC,           \
+			__ATOMIC_SEQ_CST);                                       \
+		NEXT();                                                          \
+	}                                                                        \
+	CASE(ATOMIC##width##_FETCH_##name) {                                     \
+		CHECK_ATOMIC(DST + pc->off, width / 8);                          \
+		SRC = builtin((type *)(uintptr_t)(DST + pc->off), (type)SRC,     \
+			      __ATOMIC_SEQ_CST);                                 \
+		NEXT();                                                          \
+	}
+#define ATOMIC_WIDTH(width, type)                                                \
+	ATOMIC(width, type, ADD, __atomic_fetch_add)                             \
+	ATOMIC(width, type, OR, __atomic_fetch_or)                               \
+	ATOMIC(width, type, AND, __atomic_fetch_and)                             \
+	ATOMIC(width, type, XOR, __atomic_fetch_xor)                             \
+	CASE(ATOMIC##width##_XCHG) {                                             \
+		CHECK_ATOMIC(DST + pc->off, width / 8);                          \
+		SRC = __atomic_exchange_n((type *)(uintptr_t)(DST + pc->off),    \
+					  (type)SRC, __ATOMIC_SEQ_CST);          \
+		NEXT();                                                          \
+	}                                                                        \
+	CASE(ATOMIC##width##_CMPXCHG) {                                          \
+		type expected = (type)reg[0];                                    \
+		CHECK_ATOMIC(DST + pc->off, width / 8);                          \
+		__atomic_compare_exchange_n((type *)(uintptr_t)(DST + pc->off),  \
+					    &expected, (type)SRC, false,         \
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
+		reg[0] = expected;                                               \
+		NEXT();                                                          \
+	}
+	ATOMIC_WIDTH(32, uint32_t)
+	ATOMIC_WIDTH(64, uint64_t)
+#undef ATOMIC_WIDTH
+#undef ATOMIC
+
+	CASE(LDDW) {
+		DST = (uint32_t)pc->imm | ((uint64_t)(uint32_t)pc[1].imm << 32);
+		pc += 2;
+		DISPATCH();
+	}
+
+	/*
+	 * Legacy packet access: big-endian loads from the run's packet; an
+	 * offset outside it ends the whole program with r0 = 0, as in the kernel.
+	 */
+#define PACKET_LOAD(name, bytes, offset)                                        \
+	CASE(name) {                                                            \
+		int64_t at = (int32_t)(offset);                                 \
+		if (at < 0 || (uint64_t)at + bytes > st->exec->packet_len) {    \
+			reg[0] = 0;                                             \
+			goto done;                                              \
+		}                                                               \
+		reg[0] = load_be((const uint8_t *)st->exec->packet + at, bytes); \
+		NEXT();                                                         \
+	}
+	PACKET_LOAD(LDABSB, 1, pc->imm)
+	PACKET_LOAD(LDABSH, 2, pc->imm)
+	PACKET_LOAD(LDABSW, 4, pc->imm)
+	PACKET_LOAD(LDINDB, 1, SRC + IMM)
+	PACKET_LOAD(LDINDH, 2, SRC + IMM)
+	PACKET_LOAD(LDINDW, 4, SRC + IMM)
+#undef PACKET_LOAD
+
+	/* Jumps: offsets count slots from the next instruction. */
+	CASE(JA) { pc += pc->off; NEXT(); }
+	CASE(JA32) { pc += pc->imm; NEXT(); }
+#define JCOND(name, op, type64, type32)                                                \
+	CASE(name##64_IMM) { if ((type64)DST op (type64)IMM) pc += pc->off; NEXT(); }  \
+	CASE(name##64_REG) { if ((type64)DST op (type64)SRC) pc += pc->off; NEXT(); }  \
+	CASE(name##32_IMM) { if ((type32)DST op (type32)IMM32) pc += pc->off; NEXT(); } \
+	CASE(name##32_REG) { if ((type32)DST op (type32)SRC) pc += pc->off; NEXT(); }
+	JCOND(JEQ, ==, uint64_t, uint32_t)
+	JCOND(JNE, !=, uint64_t, uint32_t)
+	JCOND(JGT, >, uint64_t, uint32_t)
+	JCOND(JGE, >=, uint64_t, uint32_t)
+	JCOND(JLT, <, uint64_t, uint32_t)
+	JCOND(JLE, <=, uint64_t, uint32_t)
+	JCOND(JSGT, >, int64_t, int32_t)
+	JCOND(JSGE, >=, int64_t, int32_t)
+	JCOND(JSLT, <, int64_t, int32_t)
+	JCOND(JSLE, <=, int64_t, int32_t)
+	JCOND(JSET, &, uint64_t, uint32_t)
+#undef JCOND
+
+	/* Calls. */
+	/* Calls: helpers get r1-r5, and may stop the program. */
+	CASE(CALL) {
+		fn = vm->helper_fns[(uint32_t)pc->imm];
+		goto call_helper;
+	}
+	CASE(CALLX) {
+		fn = DST < vm->helper_limit ? vm->helper_fns[DST] : NULL;
+		if (fn)
+			goto call_helper;
+		st->executed = executed;
+		return sluice_fail(st->err, ENOENT,
+				   "pc %zu: callx to %llu, which is no helper", PC,
+				   (unsigned long long)DST);
+	}
+call_helper:
+	reg[0] = fn(reg[1], reg[2], reg[3], reg[4], reg[5], &st->run);
+	if (st->run.stopped) {
+		reg[0] = st->run.stop_r0;
+		goto done;
+	}
+	NEXT();
+	CASE(CALL_LOCAL) {
+		struct interp_frame *f = &st->frames[depth];
+
+		if (depth + 1 >= SLUICE_MAX_CALL_FRAMES) {
+			st->executed = executed;
+			return sluice_fail(st->err, E2BIG,
+					   "pc %zu: local calls nested deeper than %d frames",
+					   PC, SLUICE_MAX_CALL_FRAMES);
+		}
+		f->ret = pc + 1;
+		memcpy(f->callee_saved, &reg[6], sizeof(f->callee_saved));
+		depth++;
+		reg[SLUICE_MAX_REG] -= SLUICE_STACK_SIZE;
+		pc += pc->imm;
+		NEXT();
+	}
+	CASE(EXIT) {
+		struct interp_frame *f;
+
+		if (!depth)
+			goto done;
+		f = &st->frames[--depth];
+		memcpy(&reg[6], f->callee_saved, sizeof(f->callee_saved));
+		reg[SLUICE_MAX_REG] += SLUICE_STACK_SIZE;
+		pc = f->ret;
+		DISPATCH();
+	}
+
+fell_off:
+	st->executed = executed - 1;
+	return sluice_fail(st->err, EINVAL,
+			   "pc %zu: fell off the end of the program", PC);
+not_insn:
+	st->executed = executed - 1;
+	return sluice_fail(st->err, EINVAL,
+			   "pc %zu: executed the second half of an lddw", PC);
+#if INTERP_BUDGET
+out_of_budget:
+	st->executed = executed - 1;
+	return sluice_fail(st->err, ELOOP,
+			   "pc %zu: instruction budget of %llu spent", PC,
+			   (unsigned long long)vm->budget);
+#endif
+#if INTERP_CHECKED
+bad_access:
+	st->executed = executed;
+	return fault(st, PC, addr, size, write);
+misaligned_atomic:
+	st->executed = executed;
+	return sluice_fail(st->err, EFAULT,
+			   "pc %zu: misaligned %u-byte atomic at 0x%llx", PC,
+			   size, (unsigned long long)addr);
+#endif
+done:
+	st->executed = executed;
+	st->r0 = reg[0];
+	return 0;
+
+#undef DISPATCH
+#undef NEXT
+#undef CASE
+#undef PC
+#undef DST
+#undef SRC
+#undef IMM
+#undef DST32
+#undef SRC32
+#undef IMM32
+#undef CHECK
+#undef CHECK_ATOMIC
+}
+
+#undef INTERP_NAME
+#undef INTERP_CHECKED
+#undef INTERP_BUDGET
