@@ -6,8 +6,8 @@
  * central switch.  The loop itself lives in interp_loop.h and is compiled
  * three times with different strategies:
  *
- *   interp_fast     no checks beyond what the ISA defines
- *   interp_budget   counts instructions and stops at the budget
+ *   interp_fast     no checks beyond what the ISA defines, no counting
+ *   interp_budget   counts instructions and stops at the budget (if any)
  *   interp_checked  also tests every memory access against the run's regions
  */
 #include <errno.h>
@@ -52,7 +52,8 @@ struct interp_state {
 struct sluice_vm;
 typedef int (*interp_loop_fn)(const struct sluice_vm *vm,
 			      struct interp_state *st,
-			      const void *const **labels);
+			      const void *const **labels,
+			      const void *const **fused);
 
 struct sluice_vm {
 	struct tinsn *code; /* count + 1: the last slot catches a fall-through */
@@ -187,6 +188,26 @@ static inline uint64_t load_be(const uint8_t *p, unsigned bytes)
 #define INTERP_BUDGET 1
 #include "interp_loop.h"
 
+/*
+ * Give `mov rD, rS` the fused handler of the operation after it when that
+ * operation works on rD at the same width (see interp_loop.h).  A register
+ * source equal to rD would have to see the moved value; such pairs stay apart.
+ */
+static void fuse_moves(struct sluice_vm *vm, const struct sluice_insn *insns,
+		       size_t count, const void *const *fused)
+{
+	for (size_t pc = 0; pc + 1 < count; pc++) {
+		const struct sluice_insn *mov = &insns[pc], *next = &insns[pc + 1];
+		int op = insn_lookup(mov), next_op = insn_lookup(next);
+
+		if ((op != OP_MOV64_REG && op != OP_MOV32_REG) || !fused[next_op] ||
+		    insn_is_wide(op) != insn_is_wide(next_op) || next->dst != mov->dst ||
+		    (insn_table[next_op].shape == SHAPE_ALU_REG && next->src == mov->dst))
+			continue;
+		vm->code[pc].handler = fused[next_op];
+	}
+}
+
 static int resolve_helpers(struct sluice_vm *vm, const struct sluice_insn *insns,
 			   size_t count, const struct sluice_helpers *helpers,
 			   struct sluice_error *err)
@@ -217,7 +238,7 @@ struct sluice_vm *sluice_vm_new(const struct sluice_insn *insns, size_t count,
 				const struct sluice_vm_opts *opts,
 				struct sluice_error *err)
 {
-	const void *const *labels;
+	const void *const *labels, *const *fused;
 	struct sluice_vm *vm;
 
 	if (!opts || opts->sz < sizeof(struct sluice_vm_opts)) {
@@ -237,7 +258,7 @@ struct sluice_vm *sluice_vm_new(const struct sluice_insn *insns, size_t count,
 	vm->budget = opts->insn_budget ? opts->insn_budget : UINT64_MAX;
 	if (opts->checked)
 		vm->loop = interp_checked;
-	else if (opts->insn_budget)
+	else if (opts->insn_budget || opts->count)
 		vm->loop = interp_budget;
 	else
 		vm->loop = interp_fast;
@@ -246,7 +267,7 @@ struct sluice_vm *sluice_vm_new(const struct sluice_insn *insns, size_t count,
 		return NULL;
 	}
 
-	vm->loop(NULL, NULL, &labels);
+	vm->loop(NULL, NULL, &labels, &fused);
 	for (size_t pc = 0; pc < count; pc++) {
 		const struct sluice_insn *insn = &insns[pc];
 		struct tinsn *t = &vm->code[pc];
@@ -264,6 +285,8 @@ struct sluice_vm *sluice_vm_new(const struct sluice_insn *insns, size_t count,
 		}
 	}
 	vm->code[count].handler = labels[LABEL_FELL_OFF];
+	if (fused)
+		fuse_moves(vm, insns, count, fused);
 	return vm;
 }
 
@@ -291,7 +314,7 @@ int sluice_vm_exec(struct sluice_vm *vm, struct sluice_exec *exec,
 	/* Checked runs must be reproducible even when a program reads stack it never wrote. */
 	if (vm->checked)
 		memset(st.stack, 0, sizeof(st.stack));
-	ret = vm->loop(vm, &st, NULL);
+	ret = vm->loop(vm, &st, NULL, NULL);
 	exec->executed = st.executed;
 	if (!ret)
 		*r0 = st.r0;

@@ -3,15 +3,55 @@
  * The interpreter loop, included by interp.c once per strategy with
  *   INTERP_NAME     the function to define
  *   INTERP_CHECKED  1: test each memory access against the run's regions
- *   INTERP_BUDGET   1: count instructions against vm->budget
- * Every variant counts executed instructions (one register increment).
+ *   INTERP_BUDGET   1: count instructions, stop at vm->budget
+ * Only the counting variants know how many instructions ran: in the fast
+ * one the count would be an eighth of the work of a typical handler.
  *
  * Called with vm == NULL it only hands out its handler table, so that
  * sluice_vm_new can translate instructions into handler addresses.
  */
 
+#ifndef INTERP_ALU_OPS
+#define INTERP_ALU_OPS
+/*
+ * ALU: both widths, both sources.  Each operation is written once, as
+ * an expression of the destination's value d (d32 for 32 bits) and
+ * the source operand b; 32-bit results are zero-extended.
+ */
+#define ALU_OPS(X)                                                           \
+X(ADD, d + b, d32 + b)                                               \
+X(SUB, d - b, d32 - b)                                               \
+X(MUL, d * b, d32 * b)                                               \
+X(OR, d | b, d32 | b)                                                \
+X(AND, d & b, d32 & b)                                               \
+X(XOR, d ^ b, d32 ^ b)                                               \
+/* Shift counts are masked to the width, as RFC 9669 specifies. */  \
+X(LSH, d << (b & 63), d32 << (b & 31))                               \
+X(RSH, d >> (b & 63), d32 >> (b & 31))                               \
+X(ARSH, (uint64_t)((int64_t)d >> (b & 63)),                          \
+  (uint32_t)((int32_t)d32 >> (b & 31)))                              \
+/* Division by zero gives 0; modulo by zero leaves the dividend. */ \
+X(DIV, b ? d / b : 0, b ? d32 / b : 0)                               \
+X(MOD, b ? d % b : d, b ? d32 % b : d32)                             \
+/*                                                                   \
+ * Signed: x / -1 is computed as -x so that INT_MIN / -1 wraps to    \
+ * INT_MIN (and INT_MIN % -1 is 0) instead of trapping.              \
+ */                                                                  \
+X(SDIV,                                                              \
+  !b ? 0 : (int64_t)b == -1 ? -d : (uint64_t)((int64_t)d / (int64_t)b), \
+  !b ? 0 : (int32_t)b == -1 ? -d32 : (uint32_t)((int32_t)d32 / (int32_t)b)) \
+X(SMOD,                                                              \
+  !b ? d : (int64_t)b == -1 ? 0 : (uint64_t)((int64_t)d % (int64_t)b), \
+  !b ? d32 : (int32_t)b == -1 ? 0 : (uint32_t)((int32_t)d32 % (int32_t)b))
+
+#endif
+
+/* The pair fusion below only pays where nothing is counted or checked. */
+#define INTERP_FUSE (!INTERP_CHECKED && !INTERP_BUDGET)
+
 static int INTERP_NAME(const struct sluice_vm *vm, struct interp_state *st,
-		       const void *const **labels_out)
+		       const void *const **labels_out,
+		       const void *const **fused_out)
 {
 	static const void *const labels[LABEL__COUNT] = {
 #define X(id, ...) [OP_##id] = &&op_##id,
@@ -20,6 +60,20 @@ static int INTERP_NAME(const struct sluice_vm *vm, struct interp_state *st,
 		[LABEL_FELL_OFF] = &&fell_off,
 		[LABEL_NOT_INSN] = &&not_insn,
 	};
+#if INTERP_FUSE
+	/* Indexed by the op that follows a register move of the same width. */
+	static const void *const fused[OP__COUNT] = {
+#define FUSED_LABELS(name, ...)                          \
+		[OP_##name##64_IMM] = &&fused_##name##64_IMM, \
+		[OP_##name##64_REG] = &&fused_##name##64_REG, \
+		[OP_##name##32_IMM] = &&fused_##name##32_IMM, \
+		[OP_##name##32_REG] = &&fused_##name##32_REG,
+		ALU_OPS(FUSED_LABELS)
+#undef FUSED_LABELS
+	};
+#else
+	static const void *const *const fused = NULL;
+#endif
 	const struct tinsn *pc;
 	uint64_t reg[SLUICE_MAX_REG + 1];
 	uint64_t executed = 0;
@@ -36,6 +90,7 @@ static int INTERP_NAME(const struct sluice_vm *vm, struct interp_state *st,
 
 	if (!vm) {
 		*labels_out = labels;
+		*fused_out = fused;
 		return 0;
 	}
 	pc = vm->code;
@@ -56,11 +111,7 @@ static int INTERP_NAME(const struct sluice_vm *vm, struct interp_state *st,
 		goto *pc->handler;                           \
 	} while (0)
 #else
-#define DISPATCH()                   \
-	do {                         \
-		++executed;          \
-		goto *pc->handler;   \
-	} while (0)
+#define DISPATCH() goto *pc->handler
 #endif
 #define NEXT()             \
 	do {               \
@@ -98,38 +149,47 @@ static int INTERP_NAME(const struct sluice_vm *vm, struct interp_state *st,
 
 	DISPATCH();
 
-	/* ALU: both widths, both sources.  32-bit results are zero-extended. */
-#define ALU(name, expr64, expr32)                                    \
-	CASE(name##64_IMM) { uint64_t b = IMM; DST = (expr64); NEXT(); }   \
-	CASE(name##64_REG) { uint64_t b = SRC; DST = (expr64); NEXT(); }   \
-	CASE(name##32_IMM) { uint32_t b = IMM32; DST = (uint32_t)(expr32); NEXT(); } \
-	CASE(name##32_REG) { uint32_t b = SRC32; DST = (uint32_t)(expr32); NEXT(); }
-	ALU(ADD, DST + b, DST32 + b)
-	ALU(SUB, DST - b, DST32 - b)
-	ALU(MUL, DST * b, DST32 * b)
-	ALU(OR, DST | b, DST32 | b)
-	ALU(AND, DST & b, DST32 & b)
-	ALU(XOR, DST ^ b, DST32 ^ b)
-	ALU(MOV, b, b)
-	/* Shift counts are masked to the width, as RFC 9669 specifies. */
-	ALU(LSH, DST << (b & 63), DST32 << (b & 31))
-	ALU(RSH, DST >> (b & 63), DST32 >> (b & 31))
-	ALU(ARSH, (uint64_t)((int64_t)DST >> (b & 63)),
-	    (uint32_t)((int32_t)DST32 >> (b & 31)))
-	/* Division by zero gives 0; modulo by zero leaves the dividend. */
-	ALU(DIV, b ? DST / b : 0, b ? DST32 / b : 0)
-	ALU(MOD, b ? DST % b : DST, b ? DST32 % b : DST32)
+	/* `to` is where the result goes, `from` the value it starts as. */
+#define ALU_HANDLER(label, step, to, from, b_value, bits, expr)           \
+	label: {                                                             \
+		uint64_t d = (from), b = (b_value);                          \
+		uint32_t d32 = (uint32_t)d;                                  \
+		(void)d32;                                                   \
+		if (bits == 32)                                              \
+			b = (uint32_t)b;                                     \
+		to = (expr);                                                 \
+		pc += step;                                                  \
+		DISPATCH();                                                  \
+	}
+#define ALU_CASES(name, expr64, expr32)                                                    \
+	ALU_HANDLER(op_##name##64_IMM, 1, DST, DST, IMM, 64, expr64)                         \
+	ALU_HANDLER(op_##name##64_REG, 1, DST, DST, SRC, 64, expr64)                         \
+	ALU_HANDLER(op_##name##32_IMM, 1, DST, DST, IMM, 32, (uint32_t)(expr32))             \
+	ALU_HANDLER(op_##name##32_REG, 1, DST, DST, SRC, 32, (uint32_t)(expr32))
+	ALU_OPS(ALU_CASES)
+	ALU_HANDLER(op_MOV64_IMM, 1, DST, 0, IMM, 64, b)
+	ALU_HANDLER(op_MOV64_REG, 1, DST, 0, SRC, 64, b)
+	ALU_HANDLER(op_MOV32_IMM, 1, DST, 0, IMM, 32, b)
+	ALU_HANDLER(op_MOV32_REG, 1, DST, 0, SRC, 32, b)
+#if INTERP_FUSE
 	/*
-	 * Signed: x / -1 is computed as -x so that INT_MIN / -1 wraps to
-	 * INT_MIN (and INT_MIN % -1 is 0) instead of trapping.
+	 * Clang writes three-address arithmetic as a move and an operation on
+	 * the same register (r1 = r2; r1 <<= 3).  Run as one handler, the pair
+	 * costs one dispatch, and the moved value never takes the round trip
+	 * through reg[] that would put a store-to-load delay on the data's path.
+	 * sluice_vm_new picks these for the move; the second slot keeps its own
+	 * handler for jumps that land on it.
 	 */
-	ALU(SDIV,
-	    !b ? 0 : (int64_t)b == -1 ? -DST : (uint64_t)((int64_t)DST / (int64_t)b),
-	    !b ? 0 : (int32_t)b == -1 ? -DST32 : (uint32_t)((int32_t)DST32 / (int32_t)b))
-	ALU(SMOD,
-	    !b ? DST : (int64_t)b == -1 ? 0 : (uint64_t)((int64_t)DST % (int64_t)b),
-	    !b ? DST32 : (int32_t)b == -1 ? 0 : (uint32_t)((int32_t)DST32 % (int32_t)b))
-#undef ALU
+#define FUSED_CASES(name, expr64, expr32)                                                      \
+	ALU_HANDLER(fused_##name##64_IMM, 2, reg[pc[1].dst], SRC, (uint64_t)(int64_t)pc[1].imm, 64, expr64)          \
+	ALU_HANDLER(fused_##name##64_REG, 2, reg[pc[1].dst], SRC, reg[pc[1].src], 64, expr64)       \
+	ALU_HANDLER(fused_##name##32_IMM, 2, reg[pc[1].dst], SRC, (uint64_t)(int64_t)pc[1].imm, 32, (uint32_t)(expr32)) \
+	ALU_HANDLER(fused_##name##32_REG, 2, reg[pc[1].dst], SRC, reg[pc[1].src], 32, (uint32_t)(expr32))
+	ALU_OPS(FUSED_CASES)
+#undef FUSED_CASES
+#endif
+#undef ALU_CASES
+#undef ALU_HANDLER
 	CASE(NEG64) { DST = -DST; NEXT(); }
 	CASE(NEG32) { DST = (uint32_t)-DST32; NEXT(); }
 	CASE(MOVSX8_32) { DST = (uint32_t)(int32_t)(int8_t)SRC; NEXT(); }
@@ -322,16 +382,16 @@ call_helper:
 	}
 
 fell_off:
-	st->executed = executed - 1;
+	st->executed = executed - INTERP_BUDGET;
 	return sluice_fail(st->err, EINVAL,
 			   "pc %zu: fell off the end of the program", PC);
 not_insn:
-	st->executed = executed - 1;
+	st->executed = executed - INTERP_BUDGET;
 	return sluice_fail(st->err, EINVAL,
 			   "pc %zu: executed the second half of an lddw", PC);
 #if INTERP_BUDGET
 out_of_budget:
-	st->executed = executed - 1;
+	st->executed = executed - INTERP_BUDGET;
 	return sluice_fail(st->err, ELOOP,
 			   "pc %zu: instruction budget of %llu spent", PC,
 			   (unsigned long long)vm->budget);
@@ -368,3 +428,4 @@ done:
 #undef INTERP_NAME
 #undef INTERP_CHECKED
 #undef INTERP_BUDGET
+#undef INTERP_FUSE

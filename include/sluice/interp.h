@@ -28,6 +28,12 @@ struct sluice_vm_opts {
 	bool checked;
 	/* Stop with -ELOOP after this many instructions; 0 means no limit. */
 	uint64_t insn_budget;
+	/*
+	 * Count the instructions each run executes (sluice_exec.executed).
+	 * Implied by checked and insn_budget; without any of the three the
+	 * interpreter runs its fastest variant, which does not count.
+	 */
+	bool count;
 };
 
 /* A piece of memory a program may touch in checked mode. */
@@ -47,7 +53,7 @@ struct sluice_exec {
 	const void *packet;
 	size_t packet_len;
 	void *user;        /* handed to helpers through sluice_run_user */
-	uint64_t executed; /* out: instructions executed by this run */
+	uint64_t executed; /* out: instructions executed, when counted (see opts) */
 };
 
 /*

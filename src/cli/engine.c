@@ -39,6 +39,7 @@ int engine_run_mem(const struct engine_opts *opts,
 		.sz = sizeof(vm_opts),
 		.checked = opts->checked,
 		.insn_budget = opts->budget,
+		.count = opts->count,
 	};
 	struct sluice_region region = {
 		.name = "mem", .base = mem, .size = mem_len, .writable = true,

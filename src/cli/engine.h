@@ -13,6 +13,7 @@ struct engine_opts {
 	const char *name; /* "interp" */
 	bool checked;
 	uint64_t budget;  /* 0: none */
+	bool count;       /* report executed instructions (a slower variant) */
 };
 
 /* The engines this build has, for usage messages: "interp". */
@@ -21,7 +22,7 @@ bool engine_known(const char *name);
 
 struct engine_result {
 	uint64_t r0;
-	uint64_t executed;
+	uint64_t executed; /* when counted */
 };
 
 /*

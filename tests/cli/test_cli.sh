@@ -20,7 +20,7 @@ expect() {
 	if [ "$got" -ne "$code" ]; then
 		echo "FAIL: $*: exit $got, expected $code; output: $out"
 		fail=$((fail + 1))
-	elif ! printf '%s' "$out" | grep -qF -- "$want"; then
+	elif [ -n "$want" ] && ! printf "%s" "$out" | grep -qF -- "$want"; then
 		echo "FAIL: $*: output lacks '$want'; output: $out"
 		fail=$((fail + 1))
 	else
@@ -35,7 +35,7 @@ add %r0, %r2
 exit
 ASM
 expect 0 "0x4030206" "$SLUICE" run "$TMP/sum.s" --mem "02 02 03 04"
-expect 0 '"r0":67306502' "$SLUICE" run "$TMP/sum.s" --mem 02020304 --json
+expect 0 '"r0":67305990' "$SLUICE" run "$TMP/sum.s" --mem 02020304 --json
 expect 0 '"executed":3' "$SLUICE" --json run "$TMP/sum.s" --mem 02020304
 printf '\002\002\003\004' >"$TMP/mem.bin"
 expect 0 "0x4030206" "$SLUICE" run "$TMP/sum.s" --mem-file "$TMP/mem.bin" --checked
@@ -90,7 +90,7 @@ expect 2 "--budget takes a positive number" "$SLUICE" run "$TMP/sum.s" --budget 
 expect 2 "missing -o" "$SLUICE" asm "$TMP/sum.s"
 expect 2 "unknown style 'intel'" "$SLUICE" disasm "$TMP/sum.bin" --style=intel
 expect 1 "cannot open '$TMP/none.s'" "$SLUICE" run "$TMP/none.s"
-expect 1 "--mem: bad hex byte at offset 1" "$SLUICE" run "$TMP/sum.s" --mem "0g"
+expect 1 "--mem: bad hex byte at offset 0" "$SLUICE" run "$TMP/sum.s" --mem "0g"
 expect 0 "commands:" "$SLUICE" help
 
 # The conformance runner: summary line, JSON, a failing test reported.

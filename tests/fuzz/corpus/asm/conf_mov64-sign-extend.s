@@ -1,0 +1,4 @@
+# Copyright (c) Microsoft Corporation
+# SPDX-License-Identifier: MIT
+mov %r0, -10
+exit

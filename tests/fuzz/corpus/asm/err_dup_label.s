@@ -1,0 +1,3 @@
+a:
+exit
+a: exit

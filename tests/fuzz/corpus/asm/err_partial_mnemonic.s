@@ -1,0 +1,3 @@
+lock fetch
+call local
+lock
