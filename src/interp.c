@@ -127,9 +127,10 @@ static int fault(struct interp_state *st, size_t pc, uint64_t addr,
 
 		if (addr < base)
 			return sluice_fail(st->err, EFAULT,
-					   "pc %zu: out-of-bounds %u-byte %s at 0x%llx, %llu bytes before %s (size %llu)",
+					   "pc %zu: out-of-bounds %u-byte %s at 0x%llx, %llu byte%s before %s (size %llu)",
 					   pc, size, kind, (unsigned long long)addr,
-					   (unsigned long long)(base - addr), region_name(near),
+					   (unsigned long long)(base - addr),
+					   base - addr == 1 ? "" : "s", region_name(near),
 					   (unsigned long long)near->size);
 		return sluice_fail(st->err, EFAULT,
 				   "pc %zu: out-of-bounds %u-byte %s at 0x%llx, offset %llu of %s (size %llu)",
