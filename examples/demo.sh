@@ -31,9 +31,10 @@ step "Verify an IPv4 header checksum with a loop (0 means correct)"
 show "$SLUICE" run examples/ipv4_csum.s --mem "$(packet udp-dns)"
 show "$SLUICE" --json run examples/ipv4_csum.s --mem "$(packet tcp-syn-port80)"
 
-step "Checked mode: the same filter without its length checks, on the truncated packet"
-printf '$ %s\n' "$SLUICE run examples/port_filter_unchecked.s --checked --mem <truncated packet>"
-if "$SLUICE" run examples/port_filter_unchecked.s --checked --mem "$(packet truncated)"; then
+step "Checked mode: the same filter with its two length checks deleted, on the truncated packet"
+grep -v -e 'jlt %r2, 34' -e 'jgt %r5, %r2' examples/port_filter.s >"$OUT/unchecked.s"
+printf '$ %s\n' "$SLUICE run unchecked.s --checked --mem <truncated packet>"
+if "$SLUICE" run "$OUT/unchecked.s" --checked --mem "$(packet truncated)"; then
 	echo "checked mode missed an out-of-bounds read" >&2
 	exit 1
 fi

@@ -11,26 +11,11 @@
 
 #include "insn.h"
 
-/* The canonical encoding of a table row: its opcode and discriminator. */
-static struct sluice_insn encode_row(enum insn_op op)
-{
-	const struct insn_info *info = &insn_table[op];
-	struct sluice_insn insn = { .code = info->opcode };
-
-	if (info->match == MATCH_OFF)
-		insn.off = (int16_t)info->match_value;
-	else if (info->match == MATCH_IMM)
-		insn.imm = info->match_value;
-	else if (info->match == MATCH_SRC)
-		insn.src = (uint8_t)info->match_value;
-	return insn;
-}
-
 static void every_row_decodes_to_itself(void **state)
 {
 	(void)state;
 	for (int op = 0; op < OP__COUNT; op++) {
-		struct sluice_insn insn = encode_row(op);
+		struct sluice_insn insn = insn_encode(op);
 
 		assert_int_equal(insn_lookup(&insn), op);
 	}

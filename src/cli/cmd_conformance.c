@@ -129,8 +129,7 @@ static int run_path(const struct engine_opts *eopts, const char *path,
 int cmd_conformance(const struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "engine", required_argument, NULL, 'e' },
-		{ "checked", no_argument, NULL, 'c' },
+		ENGINE_LONG_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
@@ -140,19 +139,10 @@ int cmd_conformance(const struct cli *cli, int argc, char **argv)
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "v", options, NULL)) != -1) {
-		switch (opt) {
-		case 'e':
-			eopts.name = optarg;
-			break;
-		case 'c':
-			eopts.checked = true;
-			break;
-		case 'v':
+		if (opt == 'v')
 			t.verbose = true;
-			break;
-		default:
+		else if (!engine_option(&eopts, opt, optarg))
 			return cli_usage(cli, "conformance", "bad option");
-		}
 	}
 	if (optind >= argc)
 		return cli_usage(cli, "conformance", "expected a directory or .data files");

@@ -26,9 +26,8 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 	static const struct option options[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "mem-file", required_argument, NULL, 'f' },
-		{ "engine", required_argument, NULL, 'e' },
-		{ "checked", no_argument, NULL, 'c' },
 		{ "budget", required_argument, NULL, 'b' },
+		ENGINE_LONG_OPTIONS,
 		{ 0 },
 	};
 	/* `run` reports the count; one run does not miss the fastest variant */
@@ -50,18 +49,13 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 		case 'f':
 			mem_file = optarg;
 			break;
-		case 'e':
-			eopts.name = optarg;
-			break;
-		case 'c':
-			eopts.checked = true;
-			break;
 		case 'b':
 			if (parse_u64_arg(optarg, &eopts.budget) || !eopts.budget)
 				return cli_usage(cli, "run", "--budget takes a positive number, not '%s'", optarg);
 			break;
 		default:
-			return cli_usage(cli, "run", "bad option");
+			if (!engine_option(&eopts, opt, optarg))
+				return cli_usage(cli, "run", "bad option");
 		}
 	}
 	if (optind + 1 != argc)

@@ -17,6 +17,19 @@ bool engine_known(const char *name)
 	return !strcmp(name, "interp");
 }
 
+bool engine_option(struct engine_opts *opts, int opt, const char *arg)
+{
+	switch (opt) {
+	case ENGINE_OPT_NAME:
+		opts->name = arg;
+		return true;
+	case ENGINE_OPT_CHECKED:
+		opts->checked = true;
+		return true;
+	}
+	return false;
+}
+
 /*
  * uBPF's helper 5, which the conformance suite calls: it returns its
  * argument, and an argument of 0 ends the program with r0 = 0.

@@ -20,6 +20,15 @@ struct engine_opts {
 const char *engine_names(void);
 bool engine_known(const char *name);
 
+/* The getopt_long options every executing command shares. */
+#define ENGINE_LONG_OPTIONS                                  \
+	{ "engine", required_argument, NULL, ENGINE_OPT_NAME }, \
+	{ "checked", no_argument, NULL, ENGINE_OPT_CHECKED }
+enum { ENGINE_OPT_NAME = 0x1000, ENGINE_OPT_CHECKED };
+
+/* Take one of ENGINE_LONG_OPTIONS into opts; false if opt is not one. */
+bool engine_option(struct engine_opts *opts, int opt, const char *arg);
+
 struct engine_result {
 	uint64_t r0;
 	uint64_t executed; /* when counted */
