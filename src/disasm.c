@@ -160,6 +160,37 @@ static void put_llvm_atomic(struct out *o, const struct sluice_insn *insn, enum 
 		put(o, "%c%d = %s%s(%s, %c%d)", r, insn->src, oper, suffix, addr, r, insn->src);
 }
 
+/*
+ * A wide load, or one of the loader's pseudo forms in the kernel's notation
+ * (`r1 = map[id:3][0]+8` there; here the immediate is a map fd or index).
+ */
+static void put_llvm_lddw(struct out *o, const struct sluice_insn *insn,
+			  enum insn_op op, uint64_t imm64)
+{
+	int dst = insn->dst;
+	int32_t hi = (int32_t)(imm64 >> 32);
+
+	switch (op) {
+	case OP_LDDW_MAP_FD:
+	case OP_LDDW_MAP_IDX:
+		put(o, "r%d = map[%" PRId32 "]", dst, insn->imm);
+		break;
+	case OP_LDDW_MAP_VALUE:
+	case OP_LDDW_MAP_IDX_VALUE:
+		put(o, "r%d = map[%" PRId32 "][0]+%" PRId32, dst, insn->imm, hi);
+		break;
+	case OP_LDDW_BTF_ID:
+		put(o, "r%d = btf_id[%" PRId32 "]", dst, insn->imm);
+		break;
+	case OP_LDDW_FUNC:
+		put(o, "r%d = func pc%+" PRId32, dst, insn->imm);
+		break;
+	default:
+		put(o, "r%d = 0x%" PRIx64 " ll", dst, imm64);
+		break;
+	}
+}
+
 static void put_llvm(struct out *o, const struct sluice_insn *insn, enum insn_op op,
 		     uint64_t imm64)
 {
@@ -201,7 +232,7 @@ static void put_llvm(struct out *o, const struct sluice_insn *insn, enum insn_op
 		put_llvm_atomic(o, insn, op, llvm_address(addr, sizeof(addr), dst, insn->off));
 		break;
 	case SHAPE_LDDW:
-		put(o, "r%d = 0x%" PRIx64 " ll", dst, imm64);
+		put_llvm_lddw(o, insn, op, imm64);
 		break;
 	case SHAPE_LDABS:
 		put(o, "r0 = *(%s *)skb[%" PRId32 "]", oper, insn->imm);

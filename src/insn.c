@@ -162,7 +162,9 @@ bool insn_branch_target(const struct sluice_insn *insn, enum insn_op op,
 		*target = (int64_t)pc + 1 + insn->imm;
 		return true;
 	default:
-		return false;
+		/* a callback's address, relative like a local call's */
+		*target = (int64_t)pc + 1 + insn->imm;
+		return op == OP_LDDW_FUNC;
 	}
 }
 
@@ -230,7 +232,7 @@ int sluice_insns_check(const struct sluice_insn *insns, size_t count,
 			ret = sluice_fail(err, EINVAL,
 					  "pc %zu: %s: %s field must be zero", pc,
 					  insn_table[op].mnemonic, stray);
-		} else if (op == OP_LDDW) {
+		} else if (sluice_insn_slots(insn) == 2) {
 			const struct sluice_insn *hi = insn + 1;
 
 			if (pc + 1 >= count)

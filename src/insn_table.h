@@ -16,6 +16,10 @@
  *   shape     the operands it takes, see enum insn_shape
  *   llvm      the operator in kernel/llvm-objdump style ("+=", "s>", "u16")
  *   version   the ISA version that introduced it (cpu v1..v4)
+ *
+ * The lddw_* rows and `call kfunc` are the pseudo forms a loader produces
+ * (src names what the immediate refers to: a map, a map value, a kernel
+ * BTF id, a function); they run only once a runtime has resolved them.
  *   group     its RFC 9669 conformance group
  */
 #ifndef SLUICE_INSN_TABLE_H
@@ -131,6 +135,12 @@ X(ATOMIC64_FETCH_XOR, 0xdb, IMM,  161, "lock fetch xor",      ATOMIC,     "fetch
 X(ATOMIC64_XCHG,      0xdb, IMM,  225, "lock xchg",           ATOMIC,     "xchg",        3, ATOMIC64) \
 X(ATOMIC64_CMPXCHG,   0xdb, IMM,  241, "lock cmpxchg",        ATOMIC,     "cmpxchg",     3, ATOMIC64) \
 X(LDDW,               0x18, SRC,    0, "lddw",                LDDW,       "=",           1, BASE64) \
+X(LDDW_MAP_FD,        0x18, SRC,    1, "lddw_map",            LDDW,       "map",         1, BASE64) \
+X(LDDW_MAP_VALUE,     0x18, SRC,    2, "lddw_map_value",      LDDW,       "map_value",   1, BASE64) \
+X(LDDW_BTF_ID,        0x18, SRC,    3, "lddw_btf_id",         LDDW,       "btf_id",      1, BASE64) \
+X(LDDW_FUNC,          0x18, SRC,    4, "lddw_func",           LDDW,       "func",        1, BASE64) \
+X(LDDW_MAP_IDX,       0x18, SRC,    5, "lddw_map_idx",        LDDW,       "map",         1, BASE64) \
+X(LDDW_MAP_IDX_VALUE, 0x18, SRC,    6, "lddw_map_idx_value",  LDDW,       "map_value",   1, BASE64) \
 X(LDABSW,             0x20, ANY,    0, "ldabsw",              LDABS,      "u32",         1, PACKET) \
 X(LDABSH,             0x28, ANY,    0, "ldabsh",              LDABS,      "u16",         1, PACKET) \
 X(LDABSB,             0x30, ANY,    0, "ldabsb",              LDABS,      "u8",          1, PACKET) \
@@ -185,6 +195,7 @@ X(JSLE32_IMM,         0xd6, ANY,    0, "jsle32",              JCOND_IMM,  "s<=",
 X(JSLE32_REG,         0xde, ANY,    0, "jsle32",              JCOND_REG,  "s<=",         3, BASE32) \
 X(CALL,               0x85, SRC,    0, "call",                CALL,       "call",        1, BASE32) \
 X(CALL_LOCAL,         0x85, SRC,    1, "call local",          CALL_LOCAL, "call",        3, BASE32) \
+X(CALL_KFUNC,         0x85, SRC,    2, "call kfunc",          CALL,       "call kfunc",  3, BASE32) \
 X(CALLX,              0x8d, ANY,    0, "call",                CALLX,      "callx",       1, CALLX) \
 X(EXIT,               0x95, ANY,    0, "exit",                EXIT,       "exit",        1, BASE32)
 

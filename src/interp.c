@@ -209,14 +209,24 @@ static void fuse_moves(struct sluice_vm *vm, const struct sluice_insn *insns,
 	}
 }
 
-static int resolve_helpers(struct sluice_vm *vm, const struct sluice_insn *insns,
+static int resolve_references(struct sluice_vm *vm, const struct sluice_insn *insns,
 			   size_t count, const struct sluice_helpers *helpers,
 			   struct sluice_error *err)
 {
 	uint32_t limit = helpers_id_limit(helpers);
 
 	for (size_t pc = 0; pc < count; pc += sluice_insn_slots(&insns[pc])) {
-		if (insn_lookup(&insns[pc]) != OP_CALL)
+		int op = insn_lookup(&insns[pc]);
+
+		if (insn_table[op].opcode == insn_table[OP_LDDW].opcode && op != OP_LDDW)
+			return sluice_fail(err, EINVAL,
+					   "pc %zu: %s refers to something only a loader resolves (a map, a kernel symbol, a function): run the program from its object",
+					   pc, insn_table[op].mnemonic);
+		if (op == OP_CALL_KFUNC)
+			return sluice_fail(err, EINVAL,
+					   "pc %zu: calls kernel function %d, which user space cannot run",
+					   pc, insns[pc].imm);
+		if (op != OP_CALL)
 			continue;
 		if (!sluice_helpers_fn(helpers, (uint32_t)insns[pc].imm))
 			return sluice_fail(err, ENOENT,
@@ -263,7 +273,7 @@ struct sluice_vm *sluice_vm_new(const struct sluice_insn *insns, size_t count,
 		vm->loop = interp_budget;
 	else
 		vm->loop = interp_fast;
-	if (resolve_helpers(vm, insns, count, opts->helpers, err)) {
+	if (resolve_references(vm, insns, count, opts->helpers, err)) {
 		sluice_vm_free(vm);
 		return NULL;
 	}

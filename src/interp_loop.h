@@ -282,6 +282,11 @@ static int INTERP_NAME(const struct sluice_vm *vm, struct interp_state *st,
 #undef ATOMIC_WIDTH
 #undef ATOMIC
 
+	/* sluice_vm_new refuses these until a runtime resolves them. */
+	CASE(LDDW_MAP_FD) CASE(LDDW_MAP_VALUE) CASE(LDDW_BTF_ID) CASE(LDDW_FUNC)
+	CASE(LDDW_MAP_IDX) CASE(LDDW_MAP_IDX_VALUE) CASE(CALL_KFUNC)
+		goto not_insn;
+
 	CASE(LDDW) {
 		DST = (uint32_t)pc->imm | ((uint64_t)(uint32_t)pc[1].imm << 32);
 		pc += 2;
@@ -388,7 +393,7 @@ fell_off:
 not_insn:
 	st->executed = executed - INTERP_BUDGET;
 	return sluice_fail(st->err, EINVAL,
-			   "pc %zu: executed the second half of an lddw", PC);
+			   "pc %zu: not an instruction the interpreter runs", PC);
 #if INTERP_BUDGET
 out_of_budget:
 	st->executed = executed - INTERP_BUDGET;

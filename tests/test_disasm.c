@@ -71,6 +71,7 @@ static const struct {
 	{ INSN(0x85, 0, 1, 0, 3), "call local +3", "call pc+3" },
 	{ INSN(0x8d, 2, 0, 0, 0), "call %r2", "callx r2" },
 	{ INSN(0x95, 0, 0, 0, 0), "exit", "exit" },
+	{ INSN(0x85, 0, 2, 0, 1234), "call kfunc 1234", "call kfunc 1234" },
 };
 
 static void assert_disasm(const struct sluice_insn *insns, size_t count,
@@ -106,6 +107,34 @@ static void lddw_prints_both_halves(void **state)
 	assert_disasm(minus_one, 2, SLUICE_DISASM_ASM, 2, "lddw %r3, 0xffffffffffffffff");
 }
 
+/* The loader's pseudo forms: which map, map value, kernel symbol, callback. */
+static void pseudo_lddw_names_what_it_refers_to(void **state)
+{
+	static const struct {
+		struct sluice_insn insn[2];
+		const char *asm_text, *llvm_text;
+	} cases[] = {
+		{ { INSN(0x18, 1, 1, 0, 3), INSN(0, 0, 0, 0, 0) },
+		  "lddw_map %r1, 0x3", "r1 = map[3]" },
+		{ { INSN(0x18, 2, 2, 0, 4), INSN(0, 0, 0, 0, 16) },
+		  "lddw_map_value %r2, 0x1000000004", "r2 = map[4][0]+16" },
+		{ { INSN(0x18, 1, 3, 0, 777), INSN(0, 0, 0, 0, 0) },
+		  "lddw_btf_id %r1, 0x309", "r1 = btf_id[777]" },
+		{ { INSN(0x18, 2, 4, 0, 5), INSN(0, 0, 0, 0, 0) },
+		  "lddw_func %r2, 0x5", "r2 = func pc+5" },
+		{ { INSN(0x18, 1, 5, 0, 0), INSN(0, 0, 0, 0, 0) },
+		  "lddw_map_idx %r1, 0x0", "r1 = map[0]" },
+		{ { INSN(0x18, 1, 6, 0, 1), INSN(0, 0, 0, 0, 8) },
+		  "lddw_map_idx_value %r1, 0x800000001", "r1 = map[1][0]+8" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_disasm(cases[i].insn, 2, SLUICE_DISASM_ASM, 2, cases[i].asm_text);
+		assert_disasm(cases[i].insn, 2, SLUICE_DISASM_LLVM, 2, cases[i].llvm_text);
+	}
+}
+
 static void undecodable_slots_say_why(void **state)
 {
 	static const struct {
@@ -115,7 +144,7 @@ static void undecodable_slots_say_why(void **state)
 		{ { INSN(0xff, 0, 0, 0, 0) }, "<unknown opcode 0xff>" },
 		{ { INSN(0x37, 0, 0, 5, 0) }, "<unknown opcode 0x37 with off 5>" },
 		{ { INSN(0xd4, 0, 0, 0, 8) }, "<unknown opcode 0xd4 with imm 8>" },
-		{ { INSN(0x85, 0, 2, 0, 0) }, "<unknown opcode 0x85 with src 2>" },
+		{ { INSN(0x85, 0, 3, 0, 0) }, "<unknown opcode 0x85 with src 3>" },
 		{ { INSN(0x18, 0, 0, 0, 1) }, "<lddw without second half>" },
 	};
 	char buf[64];
@@ -220,6 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(each_shape_prints_exactly),
 		cmocka_unit_test(lddw_prints_both_halves),
+		cmocka_unit_test(pseudo_lddw_names_what_it_refers_to),
 		cmocka_unit_test(undecodable_slots_say_why),
 		cmocka_unit_test(short_buffers_are_cut_and_terminated),
 		cmocka_unit_test(whole_program_one_line_each),

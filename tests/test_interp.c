@@ -604,6 +604,24 @@ static void vm_new_refuses_unknown_helper(void **state)
 	sluice_helpers_free(helpers);
 }
 
+/* What only a loader or the kernel can resolve is refused up front, by name. */
+static void vm_new_refuses_unresolved_references(void **state)
+{
+	size_t count = 0;
+	struct sluice_insn *map_ref = assemble("lddw_map %r1, 3\n"
+					       "mov %r0, 0\n"
+					       "exit\n",
+					       &count);
+	struct sluice_insn kfunc[] = {
+		{ .code = 0x85, .src = 2, .imm = 1234 }, { .code = 0x95 },
+	};
+
+	(void)state;
+	refuse(map_ref, count, NULL, "pc 0: lddw_map refers to something only a loader resolves");
+	refuse(kfunc, 2, NULL, "pc 0: calls kernel function 1234");
+	free(map_ref);
+}
+
 static void vm_new_refuses_invalid_program(void **state)
 {
 	static const struct sluice_insn bad_opcode[] = {
@@ -830,6 +848,7 @@ int main(void)
 		cmocka_unit_test(callx_without_helpers),
 		cmocka_unit_test(vm_new_refuses_unknown_helper),
 		cmocka_unit_test(vm_new_refuses_invalid_program),
+		cmocka_unit_test(vm_new_refuses_unresolved_references),
 		cmocka_unit_test(ld_abs_reads_big_endian),
 		cmocka_unit_test(ld_ind_adds_register),
 		cmocka_unit_test(ld_abs_out_of_range_returns_zero),
