@@ -5,6 +5,10 @@
 set -eu
 
 PACKAGES="cmake make gcc clang llvm libclang-rt-14-dev pkg-config libcmocka-dev"
+# The kernel backend (libbpf and what it links), the veth and tc set-up of
+# its tests, and the packages whose BPF objects make up the test corpus
+# (scripts/corpus.sh).
+PACKAGES="$PACKAGES libbpf-dev libelf-dev zlib1g-dev iproute2 libbpf-tools xdp-tools libxdp1"
 # The benchmarks compare against DPDK's BPF engine.
 if [ "${1:-}" = "--bench" ]; then
 	PACKAGES="$PACKAGES libdpdk-dev valgrind"

@@ -10,13 +10,13 @@
 
 /* How `run` and `conformance` execute a program: which engine, which checks. */
 struct engine_opts {
-	const char *name; /* "interp" */
+	const char *name; /* "interp" or "jit" */
 	bool checked;
 	uint64_t budget;  /* 0: none */
 	bool count;       /* report executed instructions (a slower variant) */
 };
 
-/* The engines this build has, for usage messages: "interp". */
+/* The engines this build has, for usage messages: "interp, jit". */
 const char *engine_names(void);
 bool engine_known(const char *name);
 
@@ -28,6 +28,9 @@ enum { ENGINE_OPT_NAME = 0x1000, ENGINE_OPT_CHECKED };
 
 /* Take one of ENGINE_LONG_OPTIONS into opts; false if opt is not one. */
 bool engine_option(struct engine_opts *opts, int opt, const char *arg);
+
+/* The helpers programs run by `sluice` may call: 5, "unwind". */
+struct sluice_helpers *engine_helpers_new(struct sluice_error *err);
 
 struct engine_result {
 	uint64_t r0;

@@ -19,14 +19,25 @@ static const struct command {
 } commands[] = {
 	{ "asm", cmd_asm, "asm FILE.s -o FILE.bin",
 	  "assemble a program into bytecode" },
-	{ "disasm", cmd_disasm, "disasm FILE(.bin|.s) [--style=asm|llvm]",
-	  "print a program's instructions" },
+	{ "disasm", cmd_disasm,
+	  "disasm FILE(.bin|.s) [--style=asm|llvm] | disasm FILE.o [--prog NAME] [--source] "
+	  "[--style=asm|llvm] [--btf FILE | --no-core]",
+	  "print instructions; of FILE.o, each program as linked, maps by name "
+	  "(lddw %r1, map[events])" },
 	{ "run", cmd_run,
 	  "run FILE(.s|.bin) [--mem HEX | --mem-file F] [--engine interp] [--checked] [--budget N]",
 	  "run a program on input memory and print r0" },
 	{ "conformance", cmd_conformance,
 	  "conformance DIR|FILE.data... [--engine interp] [--checked] [--verbose]",
 	  "run bpf_conformance .data tests" },
+	{ "obj", cmd_obj, "obj show FILE.o [--btf FILE | --no-core]",
+	  "list a BPF object's programs, maps, global data, license and BTF" },
+	{ "load", cmd_load, "load FILE.o [--backend=kernel] [--prog NAME]",
+	  "load an object's programs into the kernel: verdict and verifier log" },
+	{ "test-run", cmd_test_run,
+	  "test-run FILE.o --prog NAME [--backend=kernel] --data-in F [--data-out F] "
+	  "[--ctx-in F] [--repeat N]",
+	  "run a program on a packet with BPF_PROG_TEST_RUN" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

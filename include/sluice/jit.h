@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SLUICE_JIT_H
+#define SLUICE_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/error.h>
+#include <sluice/helpers.h>
+#include <sluice/insn.h>
+#include <sluice/interp.h>
+
+/*
+ * The x86-64 JIT (x86-64 hosts only): a program compiled once to machine code (sluice_jit_new)
+ * and run many times (sluice_jit_exec) with the same struct sluice_exec as
+ * the interpreter, and the same results.
+ *
+ * It runs verified or trusted programs: loads and stores go straight to
+ * memory, unchecked (checked mode is the interpreter's), and it neither counts
+ * instructions nor enforces a budget (sluice_exec.executed stays 0).
+ */
+struct sluice_jit;
+
+struct sluice_jit_opts {
+	size_t sz; /* sizeof(struct sluice_jit_opts), for later growth */
+	const struct sluice_helpers *helpers; /* may be NULL: no helper calls */
+	/*
+	 * Constant blinding, against JIT spraying: every immediate the program
+	 * chose reaches the machine code only XORed with a random key, and is
+	 * rebuilt at run time with a second XOR, so a program cannot plant
+	 * chosen bytes in executable memory.  It costs one or two instructions
+	 * per immediate.
+	 */
+	bool blind_constants;
+};
+
+/*
+ * Compile a program: it is checked structurally (sluice_insns_check) and
+ * every helper it calls must be registered.  NULL with errno and err set on
+ * failure.
+ */
+struct sluice_jit *sluice_jit_new(const struct sluice_insn *insns, size_t count,
+				  const struct sluice_jit_opts *opts,
+				  struct sluice_error *err);
+void sluice_jit_free(struct sluice_jit *jit);
+
+/*
+ * Run the program once; *r0 receives its result.  Errors, with the
+ * interpreter's messages: -E2BIG (local calls nested deeper than
+ * SLUICE_MAX_CALL_FRAMES), -ENOENT (callx to an id with no helper), -EINVAL
+ * (fell off the end).
+ */
+int sluice_jit_exec(struct sluice_jit *jit, struct sluice_exec *exec,
+		    uint64_t *r0, struct sluice_error *err);
+
+/* The machine code, starting at its entry point; *len receives its size. */
+const uint8_t *sluice_jit_code(const struct sluice_jit *jit, size_t *len);
+
+/*
+ * Where each instruction's machine code starts: count + 1 offsets into the
+ * code, *count receiving the program's slot count.  The instruction at pc
+ * occupies [offsets[pc], offsets[pc + slots]); offsets[0] ends the entry
+ * code and offsets[count] starts the exits (falling off the end, errors).
+ */
+const uint32_t *sluice_jit_offsets(const struct sluice_jit *jit, size_t *count);
+
+#endif
