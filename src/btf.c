@@ -287,6 +287,12 @@ int btf_find_by_name_kind(const struct sluice_btf *btf, const char *name, unsign
 
 /* ---- validation ---- */
 
+/* -1 for the tagged type itself, else its member or parameter index. */
+static int32_t tag_component(const struct btf_type *t)
+{
+	return ((const struct btf_decl_tag *)(t + 1))->component_idx;
+}
+
 static size_t type_bytes(const struct btf_type *t)
 {
 	const struct kind_info *k = &kinds[btf_kind(t)];
@@ -294,23 +300,19 @@ static size_t type_bytes(const struct btf_type *t)
 	return sizeof(*t) + k->extra + (size_t)k->record * btf_vlen(t);
 }
 
-static int type_fail(const struct sluice_btf *btf, uint32_t id, struct sluice_error *err,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int type_fail(const struct sluice_btf *btf, uint32_t id, struct sluice_error *err,
-		     const char *fmt, ...)
+/* Put the type a failure is about before its message: "BTF: type 7 (struct foo): ...". */
+static int in_type(const struct sluice_btf *btf, uint32_t id, struct sluice_error *err, int ret)
 {
 	const struct btf_type *t = btf_type_by_id(btf, id);
 	const char *name = btf_str(btf, t->name_off);
-	char detail[SLUICE_ERRMSG_MAX];
-	va_list ap;
+	char prefix[SLUICE_ERRMSG_MAX];
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	return sluice_fail(err, EINVAL, "BTF: type %u (%s%s%s): %s", id, btf_kind_str(btf_kind(t)),
-			   name && *name ? " " : "", name ? name : "", detail);
+	snprintf(prefix, sizeof(prefix), "BTF: type %u (%s%s%s)", id, btf_kind_str(btf_kind(t)),
+		 name && *name ? " " : "", name ? name : "");
+	return sluice_fail_prefix(err, ret, prefix);
 }
+
+#define type_fail(btf, id, err, ...) in_type(btf, id, err, sluice_fail(err, EINVAL, __VA_ARGS__))
 
 static bool str_ok(const struct sluice_btf *btf, uint32_t offset)
 {
@@ -499,9 +501,8 @@ static int check_type(struct sluice_btf *btf, uint32_t id, const struct btf_type
 			ret = type_fail(btf, id, err, "size %u is not 2, 4, 8, 12 or 16", t->size);
 		break;
 	case BTF_KIND_DECL_TAG:
-		if (((const struct btf_decl_tag *)(t + 1))->component_idx < -1)
-			ret = type_fail(btf, id, err, "component %d is below -1",
-					((const struct btf_decl_tag *)(t + 1))->component_idx);
+		if (tag_component(t) < -1)
+			ret = type_fail(btf, id, err, "component %d is below -1", tag_component(t));
 		break;
 	}
 	return ret;
@@ -548,7 +549,7 @@ static int check_links(const struct sluice_btf *btf, uint32_t id, const struct b
 		break;
 	case BTF_KIND_DECL_TAG: {
 		int parts = tag_components(btf, target);
-		int32_t idx = ((const struct btf_decl_tag *)(t + 1))->component_idx;
+		int32_t idx = tag_component(t);
 
 		if (parts < 0)
 			return type_fail(btf, id, err, "tags type %u, a %s", t->type,

@@ -10,7 +10,6 @@
  * than the structs known here; only their known prefix is read.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,21 +84,17 @@ static uint32_t get_u32(const uint8_t *p)
 	return v;
 }
 
-static int record_fail(struct ext_parse *p, const struct run *run, uint32_t i,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int record_fail(struct ext_parse *p, const struct run *run, uint32_t i,
-		       const char *fmt, ...)
+/* Put the record a failure is about before its message. */
+static int in_record(const struct ext_parse *p, const struct run *run, uint32_t i, int ret)
 {
-	char detail[SLUICE_ERRMSG_MAX];
-	va_list ap;
+	char prefix[SLUICE_ERRMSG_MAX];
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	return sluice_fail(p->err, EINVAL, "BTF.ext: %s for section '%s', record %u: %s",
-			   areas[run->kind].name, run->section, i, detail);
+	snprintf(prefix, sizeof(prefix), "BTF.ext: %s for section '%s', record %u",
+		 areas[run->kind].name, run->section, i);
+	return sluice_fail_prefix(p->err, ret, prefix);
 }
+
+#define record_fail(p, run, i, ...) in_record(p, run, i, sluice_fail((p)->err, EINVAL, __VA_ARGS__))
 
 /* The runs of one area; with runs NULL, only checks them and counts. */
 static int scan_area(struct ext_parse *p, enum info_kind kind, uint32_t off, uint32_t len,

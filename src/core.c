@@ -21,7 +21,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -994,25 +993,21 @@ struct relo_ctx {
 	struct sluice_error *err;
 };
 
-static int relo_fail(const struct relo_ctx *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int relo_fail(const struct relo_ctx *c, int code, const char *fmt, ...)
+/* Put the relocation a failure is about before its message. */
+static int in_relo(const struct relo_ctx *c, int ret)
 {
 	const struct btf_type *t = btf_type_by_id(c->local, c->relo->type_id);
 	const char *name = btf_type_name(c->local, c->relo->type_id);
-	char detail[SLUICE_ERRMSG_MAX];
-	va_list ap;
+	char prefix[SLUICE_ERRMSG_MAX];
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	return sluice_fail(c->err, code, "CO-RE: insn %u: %s of [%u] %s %s, access '%s': %s",
-			   c->relo->insn,
-			   c->relo->kind < RELO_KINDS ? relo_kinds[c->relo->kind].name : "unknown",
-			   c->relo->type_id, t ? btf_kind_str(btf_kind(t)) : "void",
-			   *name ? name : "<anon>", c->relo->access, detail);
+	snprintf(prefix, sizeof(prefix), "CO-RE: insn %u: %s of [%u] %s %s, access '%s'",
+		 c->relo->insn, c->relo->kind < RELO_KINDS ? relo_kinds[c->relo->kind].name : "unknown",
+		 c->relo->type_id, t ? btf_kind_str(btf_kind(t)) : "void", *name ? name : "<anon>",
+		 c->relo->access);
+	return sluice_fail_prefix(c->err, ret, prefix);
 }
+
+#define relo_fail(c, code, ...) in_relo(c, sluice_fail((c)->err, code, __VA_ARGS__))
 
 static int patch_mem(const struct relo_ctx *c, struct sluice_insn *insn, const struct result *res)
 {
