@@ -784,7 +784,8 @@ struct sluice_btf *btf_parse(const void *data, size_t size, const struct sluice_
 		sluice_fail(err, ENOMEM, "BTF: out of memory for %zu bytes", size);
 		return NULL;
 	}
-	memcpy(copy, data, size);
+	if (size) /* an empty section may come with no data pointer at all */
+		memcpy(copy, data, size);
 	return parse_owned(copy, size, base, err);
 }
 

@@ -104,10 +104,27 @@ static int libelf_fail(const struct elf_file *f, const char *what, struct sluice
 	return sluice_fail(err, EINVAL, "%s: %s: %s", f->path, what, elf_errmsg(-1));
 }
 
+/* Section i's bytes lie inside the file. */
+static int check_in_file(const struct elf_file *f, size_t i, const char *name,
+			 const GElf_Shdr *sh, size_t size, struct sluice_error *err)
+{
+	if (sh->sh_type != SHT_NOBITS &&
+	    (sh->sh_offset > size || size - sh->sh_offset < sh->sh_size))
+		return sluice_fail(err, EINVAL,
+				   "%s: section '%s' (index %zu): bytes 0x%" PRIx64 "..0x%" PRIx64
+				   " are beyond the end of the file (%zu bytes)",
+				   f->path, name, i, (uint64_t)sh->sh_offset,
+				   (uint64_t)sh->sh_offset + sh->sh_size, size);
+	return 0;
+}
+
 /* Names, kinds and bytes of every section, each inside the file. */
 static int read_sections(struct elf_file *f, Elf *elf, size_t size, struct sluice_error *err)
 {
 	size_t shstrndx;
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	int ret;
 
 	if (elf_getshdrnum(elf, &f->nsections) || elf_getshdrstrndx(elf, &shstrndx))
 		return libelf_fail(f, "reading the section table", err);
@@ -115,6 +132,17 @@ static int read_sections(struct elf_file *f, Elf *elf, size_t size, struct sluic
 		return sluice_fail(err, EINVAL,
 				   "%s: section-name table index %zu is not one of the %zu sections",
 				   f->path, shstrndx, f->nsections);
+	/* the names first: every other message names its section */
+	scn = elf_getscn(elf, shstrndx);
+	if (!scn || !gelf_getshdr(scn, &sh))
+		return libelf_fail(f, "reading a section header", err);
+	ret = check_in_file(f, shstrndx, "(section names)", &sh, size, err);
+	if (ret)
+		return ret;
+	if (sh.sh_type != SHT_STRTAB)
+		return sluice_fail(err, EINVAL,
+				   "%s: section-name table (index %zu) is not a string table",
+				   f->path, shstrndx);
 	f->sections = calloc(f->nsections, sizeof(*f->sections));
 	if (!f->sections)
 		return sluice_fail(err, ENOMEM, "out of memory");
@@ -122,27 +150,18 @@ static int read_sections(struct elf_file *f, Elf *elf, size_t size, struct sluic
 
 	for (size_t i = 1; i < f->nsections; i++) {
 		struct elf_section *s = &f->sections[i];
-		Elf_Scn *scn = elf_getscn(elf, i);
-		GElf_Shdr sh;
 
+		scn = elf_getscn(elf, i);
 		if (!scn || !gelf_getshdr(scn, &sh))
 			return libelf_fail(f, "reading a section header", err);
-		if (i == shstrndx && sh.sh_type != SHT_STRTAB)
-			return sluice_fail(err, EINVAL,
-					   "%s: section-name table (index %zu) is not a string table",
-					   f->path, i);
-		if (sh.sh_type != SHT_NOBITS &&
-		    (sh.sh_offset > size || size - sh.sh_offset < sh.sh_size))
-			return sluice_fail(err, EINVAL,
-					   "%s: section %zu: bytes 0x%" PRIx64 "..0x%" PRIx64
-					   " are beyond the end of the file (%zu bytes)",
-					   f->path, i, (uint64_t)sh.sh_offset,
-					   (uint64_t)sh.sh_offset + sh.sh_size, size);
 		s->name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (!s->name)
 			return sluice_fail(err, EINVAL,
 					   "%s: section %zu: name offset %u is outside the section-name table",
 					   f->path, i, sh.sh_name);
+		ret = check_in_file(f, i, s->name, &sh, size, err);
+		if (ret)
+			return ret;
 		s->type = sh.sh_type;
 		s->flags = sh.sh_flags;
 		s->link = sh.sh_link;

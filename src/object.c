@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -1794,44 +1795,24 @@ struct sluice_object *sluice_object_open_mem(const void *data, size_t size, cons
 struct sluice_object *sluice_object_open(const char *path, const struct sluice_object_opts *opts,
 					 struct sluice_error *err)
 {
-	struct sluice_object *obj;
-	uint8_t *data = NULL;
-	size_t size = 0, cap = 0;
+	struct sluice_object *obj = NULL;
 	FILE *f = fopen(path, "rb");
+	uint8_t *data = NULL;
+	struct stat st;
 
-	if (!f) {
+	if (!f || fstat(fileno(f), &st))
 		sluice_fail(err, errno, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		size_t n;
-
-		if (size == cap) {
-			uint8_t *grown = realloc(data, cap ? cap * 2 : 65536);
-
-			if (!grown) {
-				free(data);
-				fclose(f);
-				oom(err);
-				return NULL;
-			}
-			data = grown;
-			cap = cap ? cap * 2 : 65536;
-		}
-		n = fread(data + size, 1, cap - size, f);
-		size += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
+	else if (!S_ISREG(st.st_mode))
+		sluice_fail(err, EINVAL, "%s: not a regular file", path);
+	else if (!(data = malloc(st.st_size ? (size_t)st.st_size : 1)))
+		oom(err);
+	else if (fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
 		sluice_fail(err, EIO, "%s: read error", path);
-		free(data);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	obj = sluice_object_open_mem(data, size, path, opts, err);
+	else
+		obj = sluice_object_open_mem(data, (size_t)st.st_size, path, opts, err);
 	free(data);
+	if (f)
+		fclose(f);
 	return obj;
 }
 

@@ -29,6 +29,7 @@ int cmd_conformance(const struct cli *cli, int argc, char **argv);
 int cmd_obj(const struct cli *cli, int argc, char **argv);
 int cmd_load(const struct cli *cli, int argc, char **argv);
 int cmd_test_run(const struct cli *cli, int argc, char **argv);
+int cmd_k8s(const struct cli *cli, int argc, char **argv);
 
 /*
  * What load and test-run share (cmd_load.c): the options --backend NAME and
@@ -54,6 +55,10 @@ struct obj_open_args {
 	const char *btf;
 	bool no_core;
 };
+
+/* Opens one disassembled instruction's JSON object: pc, opcode, text; the caller closes it. */
+struct json;
+void json_insn_begin(struct json *j, size_t pc, const struct sluice_insn *insn, const char *text);
 
 /* `sluice disasm FILE.o` (in cmd_obj.c): the object's programs, linked; prog NULL for all. */
 int disasm_object(const struct cli *cli, const char *path, const struct obj_open_args *open,

@@ -166,6 +166,17 @@ static int print_jited(const struct cli *cli, const char *file,
 	return CLI_OK;
 }
 
+void json_insn_begin(struct json *j, size_t pc, const struct sluice_insn *insn, const char *text)
+{
+	char code[8];
+
+	snprintf(code, sizeof(code), "0x%02x", insn->code);
+	json_object_begin(j, NULL);
+	json_u64(j, "pc", pc);
+	json_string(j, "opcode", code);
+	json_string(j, "text", text);
+}
+
 int cmd_disasm(const struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -236,13 +247,7 @@ int cmd_disasm(const struct cli *cli, int argc, char **argv)
 		if (slots < 0) /* load_program checked the program: this is a bug */
 			abort();
 		if (j) {
-			char code[8];
-
-			snprintf(code, sizeof(code), "0x%02x", insns[pc].code);
-			json_object_begin(j, NULL);
-			json_u64(j, "pc", pc);
-			json_string(j, "opcode", code);
-			json_string(j, "text", line);
+			json_insn_begin(j, pc, &insns[pc], line);
 			json_object_end(j);
 		} else {
 			printf("%s\n", line);

@@ -145,7 +145,7 @@ static int width(int w, const char *s)
 
 static void show_text(const struct sluice_object *obj, const char *path)
 {
-	size_t nprogs = sluice_object_prog_count(obj), nmaps = sluice_object_map_count(obj);
+	size_t nprogs = sluice_object_prog_count(obj), nmaps = sluice_object_map_count(obj), ndata = 0;
 	int wname = 4, wsec = 7, wmap = 4;
 	struct object_btf_summary btf;
 
@@ -170,7 +170,8 @@ static void show_text(const struct sluice_object *obj, const char *path)
 
 		sluice_prog_insns(p, &insns);
 		printf("  %-*s  %-*s  %-16s %6zu  %s\n", wname, sluice_prog_name(p), wsec,
-		       sluice_prog_section(p), prog_type_name(p), insns, sluice_prog_attach_target(p));
+		       sluice_prog_section(p), prog_type_name(p), insns,
+		       sluice_prog_attach_target(p)[0] ? sluice_prog_attach_target(p) : "-");
 	}
 	printf("\nmaps: %zu\n", nmaps);
 	if (nmaps)
@@ -188,7 +189,9 @@ static void show_text(const struct sluice_object *obj, const char *path)
 			printf("  (pinned by name)");
 		printf("\n");
 	}
-	printf("\nglobal data:\n");
+	for (size_t i = 0; i < nmaps; i++)
+		ndata += is_data_map(sluice_object_map(obj, i));
+	printf("\nglobal data: %zu\n", ndata);
 	for (size_t i = 0; i < nmaps; i++) {
 		const struct sluice_map_def *m = sluice_object_map(obj, i);
 
@@ -302,6 +305,7 @@ static void disasm_prog(const struct sluice_object *obj, const struct sluice_pro
 	size_t count, nlines;
 	const struct sluice_insn *insns = sluice_prog_insns(p, &count);
 	const struct sluice_line_info *lines = sluice_prog_line_info(p, &nlines);
+	const struct sluice_line_info *shown = NULL;
 	size_t next_line = 0;
 
 	if (j) {
@@ -323,19 +327,16 @@ static void disasm_prog(const struct sluice_object *obj, const struct sluice_pro
 
 		while (next_line < nlines && lines[next_line].insn < pc)
 			next_line++;
-		if (source && next_line < nlines && lines[next_line].insn == pc)
-			line = &lines[next_line];
+		/* a line's column records repeat the line: show it once */
+		if (source && next_line < nlines && lines[next_line].insn == pc &&
+		    !(shown && shown->line == lines[next_line].line &&
+		      !strcmp(shown->file, lines[next_line].file)))
+			line = shown = &lines[next_line];
 		if (op == OP_CALL_LOCAL || op == OP_LDDW_FUNC)
 			callee = function_at(obj, p, (int64_t)pc + insns[pc].imm + 1);
 		slots = render(obj, insns, count, pc, style, text, sizeof(text));
 		if (j) {
-			char code[8];
-
-			snprintf(code, sizeof(code), "0x%02x", insns[pc].code);
-			json_object_begin(j, NULL);
-			json_u64(j, "pc", pc);
-			json_string(j, "opcode", code);
-			json_string(j, "text", text);
+			json_insn_begin(j, pc, &insns[pc], text);
 			if (func)
 				json_string(j, "function", func);
 			if (callee)
@@ -353,7 +354,8 @@ static void disasm_prog(const struct sluice_object *obj, const struct sluice_pro
 			if (func)
 				printf("%s:\n", func);
 			if (line)
-				printf("      ; %s  (%s:%" PRIu32 ")\n", line->source,
+				printf("      ; %s  (%s:%" PRIu32 ")\n",
+				       line->source + strspn(line->source, " \t"),
 				       base_name(line->file), line->line);
 			printf("%6zu: %s", pc, text);
 			if (callee)

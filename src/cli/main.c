@@ -38,6 +38,9 @@ static const struct command {
 	  "test-run FILE.o --prog NAME [--backend=kernel] --data-in F [--data-out F] "
 	  "[--ctx-in F] [--repeat N]",
 	  "run a program on a packet with BPF_PROG_TEST_RUN" },
+	{ "k8s", cmd_k8s,
+	  "k8s agent|apply|delete|status|topology|echo|probe ... (sluice k8s help)",
+	  "Kubernetes service load balancing in eBPF: agent, manifests, status, topology" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
