@@ -138,7 +138,10 @@ int sluice_map_freeze(struct sluice_map *map, struct sluice_error *err);
 
 /*
  * bpf_map_lookup_elem: a pointer to the value, or NULL.  Array and hash of
- * maps return the inner map's struct sluice_map *.
+ * maps return the inner map's struct sluice_map *, a handle the library
+ * keeps open for the life of the process (do not close it).  `cpu` is the
+ * CPU the program runs on, below sluice_num_possible_cpus(): per-CPU maps
+ * give and take that CPU's value.
  */
 void *sluice_map_elem_lookup(struct sluice_map *map, const void *key, unsigned cpu);
 long sluice_map_elem_update(struct sluice_map *map, const void *key, const void *value,

@@ -30,6 +30,7 @@ int cmd_obj(const struct cli *cli, int argc, char **argv);
 int cmd_load(const struct cli *cli, int argc, char **argv);
 int cmd_test_run(const struct cli *cli, int argc, char **argv);
 int cmd_k8s(const struct cli *cli, int argc, char **argv);
+int cmd_map(const struct cli *cli, int argc, char **argv);
 
 /*
  * What load and test-run share (cmd_load.c): the options --backend NAME and

@@ -38,6 +38,12 @@ static const struct command {
 	  "test-run FILE.o --prog NAME [--backend=kernel] --data-in F [--data-out F] "
 	  "[--ctx-in F] [--repeat N]",
 	  "run a program on a packet with BPF_PROG_TEST_RUN" },
+	{ "map", cmd_map,
+	  "map list | dump MAP | lookup MAP [key BYTES] | update MAP [key BYTES] value BYTES "
+	  "[any|noexist|exist] | delete MAP key BYTES | create NAME type TYPE key N value N "
+	  "entries N [flags N] [inner MAP] | remove MAP   (MAP: id N | name NAME | NAME; "
+	  "BYTES: hex 0a 0b .. | 10 0x0b ..)",
+	  "the maps of running Sluice programs, and pinned ones, as bpftool map" },
 	{ "k8s", cmd_k8s,
 	  "k8s agent|apply|delete|status|topology|echo|probe ... (sluice k8s help)",
 	  "Kubernetes service load balancing in eBPF: agent, manifests, status, topology" },

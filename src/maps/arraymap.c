@@ -40,7 +40,10 @@ static uint32_t key_index(const void *key)
 	return index;
 }
 
-/* array_map_alloc_check, and array_map_alloc's check of the rounded size */
+/*
+ * array_map_alloc_check.  (array_map_alloc's E2BIG for over 2^31 entries is
+ * for unprivileged users only, whose arrays it rounds up to a power of 2.)
+ */
 static int array_alloc_check(struct map_hdr *h, struct sluice_error *err)
 {
 	const char *type = sluice_map_type_name(h->type);
@@ -63,9 +66,6 @@ static int array_alloc_check(struct map_hdr *h, struct sluice_error *err)
 	if (h->value_size > INT_MAX || (percpu && round_up8(h->value_size) > PCPU_MIN_UNIT_SIZE))
 		return sluice_fail(err, E2BIG, "value_size %u is too large for %s maps",
 				   h->value_size, type);
-	/* the kernel rounds the array up to a power of 2 entries */
-	if (h->max_entries > 1u << 31)
-		return sluice_fail(err, E2BIG, "max_entries %u is too large", h->max_entries);
 	return 0;
 }
 
@@ -203,8 +203,8 @@ static int array_delete(struct sluice_map *map, const void *key, struct sluice_e
 }
 
 /* array_map_get_next_key: a missing or out-of-range key starts over at 0. */
-static int array_get_next_key(struct sluice_map *map, const void *key, void *next_key,
-			      struct sluice_error *err)
+int array_get_next_key(struct sluice_map *map, const void *key, void *next_key,
+		       struct sluice_error *err)
 {
 	uint32_t index = key ? key_index(key) : UINT32_MAX, next;
 
@@ -244,33 +244,32 @@ static bool array_meta_equal(const struct map_meta *tmpl, const struct map_hdr *
 	       ((tmpl->map_flags & BPF_F_INNER_MAP) || tmpl->max_entries == h->max_entries);
 }
 
+/* What array and percpu_array share. */
+#define ARRAY_OPS                                  \
+	.alloc_check = array_alloc_check,          \
+	.layout = array_layout,                    \
+	.delete = array_delete,                    \
+	.get_next_key = array_get_next_key,        \
+	.for_each = array_for_each,                \
+	.count = array_count
+
 const struct map_ops array_map_ops = {
-	.alloc_check = array_alloc_check,
-	.layout = array_layout,
+	ARRAY_OPS,
 	.lookup = array_lookup,
 	.update = array_update,
-	.delete = array_delete,
-	.get_next_key = array_get_next_key,
 	.elem_lookup = array_elem_lookup,
 	.elem_update = array_elem_update,
-	.for_each = array_for_each,
 	.meta_equal = array_meta_equal,
-	.count = array_count,
 };
 
 const struct map_ops percpu_array_map_ops = {
+	ARRAY_OPS,
 	.percpu = true,
-	.alloc_check = array_alloc_check,
-	.layout = array_layout,
 	.lookup = percpu_array_lookup,
 	.update = percpu_array_update,
-	.delete = array_delete,
-	.get_next_key = array_get_next_key,
 	.elem_lookup = percpu_array_elem_lookup,
 	.elem_update = percpu_array_elem_update,
-	.for_each = array_for_each,
 	.meta_equal = map_meta_equal,
-	.count = array_count,
 };
 
 /* ---- fd arrays: prog_array, array_of_maps -------------------------------- */
@@ -357,24 +356,20 @@ uint32_t sluice_map_prog_id(struct sluice_map *prog_array, uint32_t index)
 	return __atomic_load_n(fd_slot(prog_array, index), __ATOMIC_ACQUIRE);
 }
 
-const struct map_ops prog_array_map_ops = {
-	.alloc_check = fd_array_alloc_check,
-	.layout = array_layout,
-	.lookup = fd_array_lookup,
-	.update = fd_array_update,
-	.delete = fd_array_delete,
-	.get_next_key = array_get_next_key,
-	.count = array_count,
-};
+#define FD_ARRAY_OPS                               \
+	.alloc_check = fd_array_alloc_check,       \
+	.layout = array_layout,                    \
+	.lookup = fd_array_lookup,                 \
+	.update = fd_array_update,                 \
+	.delete = fd_array_delete,                 \
+	.get_next_key = array_get_next_key,        \
+	.count = array_count
+
+/* No meta_equal: the kernel refuses prog arrays as inner maps (ENOTSUPP). */
+const struct map_ops prog_array_map_ops = { FD_ARRAY_OPS };
 
 const struct map_ops array_of_maps_map_ops = {
-	.alloc_check = fd_array_alloc_check,
-	.layout = array_layout,
-	.lookup = fd_array_lookup,
-	.update = fd_array_update,
-	.delete = fd_array_delete,
-	.get_next_key = array_get_next_key,
+	FD_ARRAY_OPS,
 	.elem_lookup = array_of_maps_elem_lookup,
 	.release_inner = array_of_maps_release,
-	.count = array_count,
 };

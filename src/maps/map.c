@@ -7,6 +7,7 @@
  * as push, peek and pop.  Everything else goes to the type's ops table.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,17 +15,15 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "loader.h"
 #include "lock.h"
 #include "map.h"
 
-#define SLUICE_MAP_TYPE(type, name, ops) extern const struct map_ops ops;
+#define SLUICE_MAP_TYPE(type, ops) extern const struct map_ops ops;
 #include "map_types.h"
 
-static const struct map_type {
-	const char *name;
-	const struct map_ops *ops;
-} map_types[] = {
-#define SLUICE_MAP_TYPE(type, name, ops) [type] = { name, &ops },
+static const struct map_ops *const map_types[] = {
+#define SLUICE_MAP_TYPE(type, ops) [type] = &ops,
 #include "map_types.h"
 };
 
@@ -32,18 +31,18 @@ static const struct map_type {
 
 const struct map_ops *map_type_ops(uint32_t type)
 {
-	return type < NTYPES ? map_types[type].ops : NULL;
+	return type < NTYPES ? map_types[type] : NULL;
 }
 
 const char *sluice_map_type_name(uint32_t type)
 {
-	return type < NTYPES ? map_types[type].name : NULL;
+	return map_type_ops(type) ? bpf_map_type_str(type) : NULL;
 }
 
 int sluice_map_type_by_name(const char *name)
 {
 	for (uint32_t t = 0; t < NTYPES; t++)
-		if (map_types[t].name && !strcmp(map_types[t].name, name))
+		if (map_types[t] && !strcmp(bpf_map_type_str(t), name))
 			return (int)t;
 	return -EINVAL;
 }
@@ -231,6 +230,9 @@ struct sluice_map *sluice_map_create(const struct sluice_map_attr *attr,
 	h.spin_lock_off = MAP_NO_SPIN_LOCK;
 	if (ops->alloc_check(&h, err))
 		return NULL;
+	/* bpf_map_flags_retain_permanent: these belong to the file descriptor */
+	h.fd_flags = h.map_flags & (BPF_F_RDONLY | BPF_F_WRONLY);
+	h.map_flags &= ~(uint32_t)(BPF_F_RDONLY | BPF_F_WRONLY);
 	if (ops->release_inner && map_meta_init(&h, ATTR(attr, inner_map), err))
 		return NULL;
 	if (ATTR(attr, spin_lock) && check_spin_lock(&h, attr->spin_lock_off, err))
@@ -269,6 +271,7 @@ void map_handle_init(struct sluice_map *map)
 	map->value_stride = (uint32_t)round_up8(h->value_size);
 	map->max_entries = h->max_entries;
 	map->map_flags = h->map_flags;
+	map->fd_flags = h->fd_flags;
 	map->ncpus = h->ncpus;
 	map->spin_lock_off = h->spin_lock_off;
 }
@@ -308,9 +311,9 @@ static int not_supported(const struct sluice_map *map, const char *what,
 static int check_perm(const struct sluice_map *map, bool read, bool write,
 		      struct sluice_error *err)
 {
-	if (read && (map->map_flags & BPF_F_WRONLY))
+	if (read && (map->fd_flags & BPF_F_WRONLY))
 		return sluice_fail(err, EPERM, "the map was created write-only (BPF_F_WRONLY)");
-	if (write && (map->map_flags & BPF_F_RDONLY))
+	if (write && (map->fd_flags & BPF_F_RDONLY))
 		return sluice_fail(err, EPERM, "the map was created read-only (BPF_F_RDONLY)");
 	if (write && __atomic_load_n(&map->hdr->frozen, __ATOMIC_ACQUIRE))
 		return sluice_fail(err, EPERM, "the map is frozen");
@@ -325,6 +328,23 @@ static int check_lock_flag(const struct sluice_map *map, uint64_t flags,
 	return 0;
 }
 
+/*
+ * The kernel copies the key in (__bpf_copy_key) and the value out: a key
+ * for a keyless map is EINVAL, a missing key or value buffer EFAULT.
+ */
+static int check_buffers(const struct sluice_map *map, const void *key, bool need_key,
+			 const void *out, size_t out_len, struct sluice_error *err)
+{
+	if (key && !map->key_size)
+		return sluice_fail(err, EINVAL, "%s maps have no keys: the key must be NULL",
+				   sluice_map_type_name(map->type));
+	if (need_key && !key && map->key_size)
+		return sluice_fail(err, EFAULT, "the key is NULL");
+	if (!out && out_len)
+		return sluice_fail(err, EFAULT, "the value is NULL");
+	return 0;
+}
+
 int sluice_map_lookup(struct sluice_map *map, const void *key, void *value,
 		      uint64_t flags, struct sluice_error *err)
 {
@@ -332,7 +352,8 @@ int sluice_map_lookup(struct sluice_map *map, const void *key, void *value,
 
 	if (flags & ~(uint64_t)BPF_F_LOCK)
 		return sluice_fail(err, EINVAL, "lookup takes no flag but BPF_F_LOCK");
-	if ((ret = check_perm(map, true, false, err)) || (ret = check_lock_flag(map, flags, err)))
+	if ((ret = check_perm(map, true, false, err)) || (ret = check_lock_flag(map, flags, err)) ||
+	    (ret = check_buffers(map, key, true, value, sluice_map_value_size(map), err)))
 		return ret;
 	if (map->ops->peek)
 		return (int)map->ops->peek(map, value, err);
@@ -346,7 +367,8 @@ int sluice_map_update(struct sluice_map *map, const void *key, const void *value
 {
 	int ret;
 
-	if ((ret = check_perm(map, false, true, err)) || (ret = check_lock_flag(map, flags, err)))
+	if ((ret = check_perm(map, false, true, err)) || (ret = check_lock_flag(map, flags, err)) ||
+	    (ret = check_buffers(map, key, true, value, sluice_map_value_size(map), err)))
 		return ret;
 	if (map->ops->push)
 		return (int)map->ops->push(map, value, flags, err);
@@ -357,9 +379,10 @@ int sluice_map_update(struct sluice_map *map, const void *key, const void *value
 
 int sluice_map_delete(struct sluice_map *map, const void *key, struct sluice_error *err)
 {
-	int ret = check_perm(map, false, true, err);
+	int ret;
 
-	if (ret)
+	if ((ret = check_perm(map, false, true, err)) ||
+	    (ret = check_buffers(map, key, true, NULL, 0, err)))
 		return ret;
 	if (!map->ops->delete)
 		return not_supported(map, "delete", err);
@@ -369,9 +392,10 @@ int sluice_map_delete(struct sluice_map *map, const void *key, struct sluice_err
 int sluice_map_get_next_key(struct sluice_map *map, const void *key, void *next_key,
 			    struct sluice_error *err)
 {
-	int ret = check_perm(map, true, false, err);
+	int ret;
 
-	if (ret)
+	if ((ret = check_perm(map, true, false, err)) ||
+	    (ret = check_buffers(map, key, false, next_key, map->key_size, err)))
 		return ret;
 	if (!map->ops->get_next_key)
 		return not_supported(map, "get_next_key", err);
@@ -389,7 +413,8 @@ int sluice_map_lookup_and_delete(struct sluice_map *map, const void *key, void *
 		return ret;
 	if (flags && map->ops->pop)
 		return sluice_fail(err, EINVAL, "pop takes no flags");
-	if ((ret = check_lock_flag(map, flags, err)))
+	if ((ret = check_lock_flag(map, flags, err)) ||
+	    (ret = check_buffers(map, key, true, value, sluice_map_value_size(map), err)))
 		return ret;
 	if (map->ops->pop)
 		return (int)map->ops->pop(map, value, err);

@@ -56,11 +56,13 @@ struct map_hdr {
 	uint32_t key_size;
 	uint32_t value_size;
 	uint32_t max_entries;
-	uint32_t map_flags;
+	uint32_t map_flags;    /* as the kernel keeps them: no BPF_F_RDONLY/WRONLY */
 	uint32_t ncpus;        /* possible CPUs: per-CPU values per element */
 	uint32_t spin_lock_off;
 	int32_t owner_pid;     /* 0: pinned */
 	uint32_t frozen;
+	uint32_t fd_flags;     /* BPF_F_RDONLY/WRONLY: per fd in the kernel, per map here */
+	uint32_t pad;
 	uint64_t owner_start;  /* the owner's start time, so a reused pid is not it */
 	uint32_t refs;         /* outer-map slots holding this map */
 	uint32_t closed;       /* the owner closed it, or it was unpinned */
@@ -80,13 +82,14 @@ struct sluice_map {
 	uint32_t value_stride; /* value_size rounded up to 8 */
 	uint32_t max_entries;
 	uint32_t map_flags;
+	uint32_t fd_flags;
 	uint32_t ncpus;
 	uint32_t spin_lock_off;
 	int fd;                /* kept to grow pools (map_reserve) */
 	size_t mapped;         /* bytes mapped: size + mirror */
 	bool creator;
 	uint32_t wake_seen;    /* ring buffer: the last wakeup this handle consumed */
-	char path[96];
+	char path[272];   /* /dev/shm/ and a file name */
 };
 
 /* What a family asks of the file. */
@@ -213,6 +216,9 @@ static inline void *pool_elem(const struct sluice_map *map, const struct map_poo
 
 /* fd_array_map_alloc_check (arraymap.c): 4-byte values, no *_PROG access flags. */
 int fd_array_alloc_check(struct map_hdr *h, struct sluice_error *err);
+/* array_map_get_next_key (arraymap.c): indexes in order. */
+int array_get_next_key(struct sluice_map *map, const void *key, void *next_key,
+		       struct sluice_error *err);
 
 /* ---- map-in-map (map_in_map.c) ---------------------------------------- */
 

@@ -71,13 +71,15 @@ bool shm_owner_gone(const struct map_hdr *h)
 
 static int alloc_id(uint32_t *id, struct sluice_error *err)
 {
-	int fd = open(SHM_DIR "/sluice.ids", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(SHM_DIR "/sluice.ids", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	uint32_t last = 0;
 	int ret = 0;
 
 	if (fd < 0)
 		return sluice_fail(err, errno, "cannot open " SHM_DIR "/sluice.ids: %s",
 				   strerror(errno));
+	/* every user's maps draw their ids from it, whatever the umask (maps are 0600) */
+	fchmod(fd, 0666);
 	/* the lock goes with the descriptor, also when the process dies */
 	if (flock(fd, LOCK_EX) || pread(fd, &last, sizeof(last), 0) < 0)
 		ret = sluice_fail(err, errno, SHM_DIR "/sluice.ids: %s", strerror(errno));
@@ -134,7 +136,7 @@ struct sluice_map *shm_create(const struct map_hdr *h, const struct map_layout *
 	uint64_t size = MAP_STATE_OFF + round_up_page(l->state);
 	struct sluice_map *map = calloc(1, sizeof(*map));
 	uint64_t start = 0;
-	uint32_t id;
+	uint32_t id = 0;
 	int fd;
 
 	if (!map) {
@@ -268,18 +270,24 @@ struct sluice_map *shm_open_id(uint32_t id, struct sluice_error *err)
 	return map;
 }
 
+/*
+ * Whoever removes the file (one process, even if several try) lets go of
+ * what an outer map holds.
+ */
 void shm_unlink_if_unheld(struct sluice_map *map)
 {
 	const struct map_hdr *h = map->hdr;
 
 	if (!__atomic_load_n(&h->refs, __ATOMIC_ACQUIRE) &&
-	    (__atomic_load_n(&h->closed, __ATOMIC_ACQUIRE) || shm_owner_gone(h)))
-		unlink(map->path);
+	    (__atomic_load_n(&h->closed, __ATOMIC_ACQUIRE) || shm_owner_gone(h)) &&
+	    !unlink(map->path) && map->ops->release_inner)
+		map->ops->release_inner(map);
 }
 
 void shm_close(struct sluice_map *map)
 {
-	if (map->creator && map->hdr->owner_pid) {
+	/* a child that inherited the creator's handle across fork() is not the creator */
+	if (map->creator && map->hdr->owner_pid == (int32_t)getpid()) {
 		__atomic_store_n(&map->hdr->closed, 1, __ATOMIC_RELEASE);
 		shm_unlink_if_unheld(map);
 	}
@@ -293,22 +301,15 @@ int shm_reserve(struct sluice_map *map, uint64_t off, uint64_t len)
 	return posix_fallocate(map->fd, (off_t)off, (off_t)len) ? -ENOMEM : 0;
 }
 
-/* A stale map's file goes; an outer one first lets go of its inner maps. */
+/* A stale map's file goes (also one whose creator died creating it). */
 static void remove_if_stale(const char *path)
 {
 	struct sluice_map *map = open_path(path, true, NULL);
-	const struct map_hdr *h;
 
-	if (!map)
-		return;
-	h = map->hdr;
-	if (!__atomic_load_n(&h->refs, __ATOMIC_ACQUIRE) &&
-	    (__atomic_load_n(&h->closed, __ATOMIC_ACQUIRE) || shm_owner_gone(h))) {
-		if (map->ops->release_inner && __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE))
-			map->ops->release_inner(map);
-		unlink(path);
+	if (map) {
+		shm_unlink_if_unheld(map);
+		shm_close(map);
 	}
-	shm_close(map);
 }
 
 int sluice_map_list(int (*fn)(const struct sluice_map_info *info, void *ctx),
