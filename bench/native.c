@@ -63,23 +63,23 @@ uint64_t native_alu_chain(const uint8_t *mem, size_t size)
 /* Pairs of the sixteen fields, narrow fields and constants, hashed as h = h * 31 + x. */
 uint64_t native_mem_heavy(const uint8_t *mem, size_t size)
 {
-	uint64_t x[14], h;
+	uint64_t h;
 
 	(void)size;
-	for (int i = 0; i < 8; i++) {
-		uint64_t lo = load32(mem + 8 * i), hi = load32(mem + 8 * i + 4);
-
-		x[i] = i % 2 ? lo ^ hi : lo + hi;
-	}
-	x[8] = mem[1];
-	x[9] = load16(mem + 6);
-	x[10] = load64(mem + 16);
-	x[11] = 0x1234;
-	x[12] = 7;
-	x[13] = 1;
-	h = x[0];
-	for (int i = 1; i < 14; i++)
-		h = h * 31 + x[i];
+	h = (uint64_t)load32(mem) + load32(mem + 4);
+	h = h * 31 + (load32(mem + 8) ^ load32(mem + 12));
+	h = h * 31 + ((uint64_t)load32(mem + 16) + load32(mem + 20));
+	h = h * 31 + (load32(mem + 24) ^ load32(mem + 28));
+	h = h * 31 + ((uint64_t)load32(mem + 32) + load32(mem + 36));
+	h = h * 31 + (load32(mem + 40) ^ load32(mem + 44));
+	h = h * 31 + ((uint64_t)load32(mem + 48) + load32(mem + 52));
+	h = h * 31 + (load32(mem + 56) ^ load32(mem + 60));
+	h = h * 31 + mem[1];
+	h = h * 31 + load16(mem + 6);
+	h = h * 31 + load64(mem + 16);
+	h = h * 31 + 0x1234;
+	h = h * 31 + 7;
+	h = h * 31 + 1;
 	return h;
 }
 

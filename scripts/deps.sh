@@ -9,6 +9,16 @@ PACKAGES="cmake make gcc clang llvm libclang-rt-14-dev pkg-config libcmocka-dev"
 # its tests, and the packages whose BPF objects make up the test corpus
 # (scripts/corpus.sh).
 PACKAGES="$PACKAGES libbpf-dev libelf-dev zlib1g-dev iproute2 libbpf-tools xdp-tools libxdp1"
+# `sluice disasm --jited` disassembles the JIT's x86 code with capstone.
+PACKAGES="$PACKAGES libcapstone-dev"
+# Kubernetes service load balancing: manifests through libyaml; curl for
+# its tests and demo.
+PACKAGES="$PACKAGES libyaml-dev curl"
+# bench/k8s compares with kube-proxy's iptables and nftables modes, measures
+# throughput with iperf3 and draws its chart with gnuplot.
+if [ "${1:-}" = "--bench-k8s" ]; then
+	PACKAGES="$PACKAGES iptables nftables iperf3 gnuplot-nox"
+fi
 # The benchmarks compare against DPDK's BPF engine.
 if [ "${1:-}" = "--bench" ]; then
 	PACKAGES="$PACKAGES libdpdk-dev valgrind"

@@ -5,6 +5,7 @@
 
 #include "errmsg.h"
 #include "helpers.h"
+#include "insn.h"
 
 struct helper_entry {
 	sluice_helper_fn fn;
@@ -79,6 +80,26 @@ const char *sluice_helpers_name(const struct sluice_helpers *helpers,
 				uint32_t id)
 {
 	return helpers && id < helpers->cap ? helpers->by_id[id].name : NULL;
+}
+
+int helpers_check_runnable(const struct sluice_helpers *helpers,
+			   const struct sluice_insn *insn, size_t pc,
+			   struct sluice_error *err)
+{
+	int op = insn_lookup(insn);
+
+	if (sluice_insn_slots(insn) == 2 && op != OP_LDDW)
+		return sluice_fail(err, EINVAL,
+				   "pc %zu: %s refers to something only a loader resolves (a map, a kernel symbol, a function): run the program from its object",
+				   pc, insn_table[op].mnemonic);
+	if (op == OP_CALL_KFUNC)
+		return sluice_fail(err, EINVAL,
+				   "pc %zu: calls kernel function %d, which user space cannot run",
+				   pc, insn->imm);
+	if (op == OP_CALL && !sluice_helpers_fn(helpers, (uint32_t)insn->imm))
+		return sluice_fail(err, ENOENT, "pc %zu: call to unknown helper %u", pc,
+				   (uint32_t)insn->imm);
+	return 0;
 }
 
 uint32_t helpers_id_limit(const struct sluice_helpers *helpers)

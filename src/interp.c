@@ -216,22 +216,10 @@ static int resolve_references(struct sluice_vm *vm, const struct sluice_insn *in
 	uint32_t limit = helpers_id_limit(helpers);
 
 	for (size_t pc = 0; pc < count; pc += sluice_insn_slots(&insns[pc])) {
-		int op = insn_lookup(&insns[pc]);
+		int ret = helpers_check_runnable(helpers, &insns[pc], pc, err);
 
-		if (insn_table[op].opcode == insn_table[OP_LDDW].opcode && op != OP_LDDW)
-			return sluice_fail(err, EINVAL,
-					   "pc %zu: %s refers to something only a loader resolves (a map, a kernel symbol, a function): run the program from its object",
-					   pc, insn_table[op].mnemonic);
-		if (op == OP_CALL_KFUNC)
-			return sluice_fail(err, EINVAL,
-					   "pc %zu: calls kernel function %d, which user space cannot run",
-					   pc, insns[pc].imm);
-		if (op != OP_CALL)
-			continue;
-		if (!sluice_helpers_fn(helpers, (uint32_t)insns[pc].imm))
-			return sluice_fail(err, ENOENT,
-					   "pc %zu: call to unknown helper %u", pc,
-					   (uint32_t)insns[pc].imm);
+		if (ret)
+			return ret;
 	}
 	if (!limit)
 		return 0;

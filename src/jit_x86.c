@@ -7,15 +7,24 @@
  * src/insn.h).  The BPF registers live in x86 registers for the whole run
  * (reg2x86 below), so most instructions become one x86 instruction:
  * immediates go into the instruction, a conditional jump becomes cmp + jcc.
+ * Register liveness (jit/liveness.c) drops what nothing reads: the zeroing
+ * of registers no path reads unwritten, and the spare copy of a rotation,
+ * which BPF has to spell in five instructions and x86 does in one.
  *
  * Layout of the code:
  *
- *   entry     save the callee-saved registers, load r1-r5 and r10, call body
- *   epilogue  restore them and return; rax holds r0
- *   body      the program, one sequence per instruction; `exit` is `ret`
+ *   entry     save the callee-saved registers the program uses, take the
+ *             BPF stack from the native one (r1-r5 arrive where they live,
+ *             as arguments)
+ *   body      the program, one sequence per instruction; `exit` is the
+ *             epilogue: free the stack, restore the registers, return r0
  *   exits     falling off the end, then the unwinding path shared by a
  *             helper's stop, ld_abs out of range, and one stub per local
- *             call and callx site for its error
+ *             call and callx site for its error: each only if the program
+ *             can take it
+ *
+ * A program that needs none of the exits costs little more to call than a
+ * C function: it does not even keep the run's context in r12.
  *
  * Jumps between instructions take 2 bytes when the distance fits in 8 bits
  * and 5 or 6 otherwise.  Distances depend on the sizes of the code between,
@@ -25,9 +34,11 @@
  * the passes converge.
  *
  * Local calls are real call/ret pairs: the caller pushes r6-r9, moves r10
- * down one 512-byte frame and calls.  `exit` is `ret` whichever frame it
- * ends, because which frame that is is known only at run time (the
- * interpreter decides it the same way, with its depth counter).
+ * down one 512-byte frame and calls.  In a program that makes them, the
+ * entry calls the body too, followed by the epilogue, and `exit` is `ret`
+ * whichever frame it ends, because which frame that is is known only at
+ * run time (the interpreter decides it the same way, with its depth
+ * counter).
  *
  * The code runs verified or trusted programs: memory accesses are not
  * checked (the interpreter's checked mode is there for untrusted ones).
@@ -46,6 +57,7 @@
 #include "errmsg.h"
 #include "helpers.h"
 #include "insn.h"
+#include "jit/liveness.h"
 
 #if !defined(__x86_64__)
 #error "the JIT emits x86-64 code: build it on x86-64 hosts"
@@ -79,22 +91,21 @@ static const uint8_t reg2x86[SLUICE_MAX_REG + 1] = {
  * between helper calls; r12 is callee-saved, so the run's context survives
  * them.
  */
-#define RUN_ARG R9 /* a helper's sixth argument, the struct sluice_run *; scratch otherwise */
+#define RUN_ARG R9 /* a helper's sixth argument, the struct sluice_run *; the
+		      * entry's too, the context; scratch otherwise */
 #define AUX2 R10   /* scratch: a saved r0 (division, fetch atomics), packet offsets */
 #define AUX R11    /* scratch: immediates, divisors, call targets */
 #define CTX R12    /* the struct jit_ctx * of the run */
 
 /*
- * What a run of compiled code reads and writes beside its registers; on the
- * stack of sluice_jit_exec.  The code reaches it through r12, with 8-bit
- * displacements for everything before the BPF stack.
+ * What a run of a program that can end early (see emit_exits) reads and
+ * writes beside its registers; on the stack of sluice_jit_exec.  The code
+ * reaches it through r12.
  */
 struct jit_ctx {
 	/* First, so that the context's address is also the run's: a helper's
 	 * sixth argument is then one `mov r9, r12`. */
 	struct sluice_run run;
-	uint64_t args[5]; /* r1-r5 at entry */
-	uint64_t stack_top;
 	uint64_t packet;
 	uint64_t packet_len;
 	uint64_t entry_rsp;  /* rsp outside the program: exits unwind to it */
@@ -102,10 +113,9 @@ struct jit_ctx {
 	int64_t status;      /* enum jit_status */
 	uint64_t err_pc;
 	uint64_t err_value;
-	alignas(16) uint8_t stack[SLUICE_MAX_CALL_FRAMES * SLUICE_STACK_SIZE];
 };
 _Static_assert(offsetof(struct jit_ctx, run) == 0, "helpers get the context as their run");
-_Static_assert(offsetof(struct jit_ctx, stack) <= 128, "the fields take 8-bit displacements");
+_Static_assert(sizeof(struct jit_ctx) <= 128, "the fields take 8-bit displacements");
 
 /* How a run ended, when not through `exit` or a helper's stop. */
 enum jit_status { STATUS_OK, STATUS_FELL_OFF, STATUS_TOO_DEEP, STATUS_BAD_CALLX };
@@ -135,7 +145,7 @@ enum {
 };
 
 /* Labels outside the program's instructions, after LABEL__FIXED one per error stub. */
-enum { LABEL_EPILOGUE, LABEL_UNWIND, LABEL_STOPPED, LABEL_LD_OUT, LABEL__FIXED };
+enum { LABEL_UNWIND, LABEL_STOPPED, LABEL_LD_OUT, LABEL__FIXED };
 
 /* A stub that reports an error of one local call or callx site. */
 struct jit_stub {
@@ -160,6 +170,20 @@ struct jit {
 	bool blind;
 	uint64_t blind_seed;
 
+	/* What the program uses, which decides what the entry and exits hold. */
+	uint16_t *live;       /* count + 1: registers each instruction may leave to be read */
+	uint8_t *landed_on;   /* count: 1 where a jump or local call lands */
+	unsigned regs_used;   /* bit r: some instruction names BPF register r */
+	bool calls_helpers;   /* call or callx: a helper may stop the program */
+	bool calls_local;
+	bool loads_packet;    /* ld_abs or ld_ind: may end the program with r0 = 0 */
+	bool can_fall_off;    /* the last instruction is not exit or ja */
+	bool needs_ctx;       /* any of the four above: r12 holds the context */
+	uint32_t stack_size;  /* BPF stack below r10: a frame, or all when it calls */
+	uint8_t saved[6];     /* callee-saved registers the entry pushes, in order */
+	size_t nsaved;
+	uint32_t frame_size;  /* native stack the entry takes: the BPF stack, and alignment */
+
 	/* The pass being emitted. */
 	uint8_t *buf;
 	size_t len, cap; /* bytes past cap are counted but not written */
@@ -178,7 +202,9 @@ struct sluice_jit {
 	uint32_t *offsets;
 	size_t count;
 	sluice_helper_fn *helper_fns;
-	uint64_t (*entry)(struct jit_ctx *ctx);
+	bool needs_ctx; /* else the code is called with no context and cannot fail */
+	uint64_t (*entry)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			  struct jit_ctx *ctx);
 };
 
 /* Bytes. */
@@ -1015,6 +1041,18 @@ static void emit_call_local(struct jit *j, enum insn_op op, size_t pc)
 		emit_pop(j, reg2x86[r]);
 }
 
+/* Free the BPF stack, restore what the entry saved, return r0 (in rax). */
+static void emit_epilogue(struct jit *j)
+{
+	if (j->frame_size) {
+		emit_rr(j, X86_W, 0x81, ALU_ADD, RSP);          /* add rsp, frame_size */
+		emit_le(j, j->frame_size, 4);
+	}
+	for (size_t i = j->nsaved; i-- > 0;)
+		emit_pop(j, j->saved[i]);                       /* ... pop rbx */
+	emit1(j, 0xc3);                                         /* ret */
+}
+
 /* One BPF instruction.  The switch names every op: -Wswitch flags a new row of the ISA table. */
 static void emit_insn(struct jit *j, size_t pc)
 {
@@ -1108,7 +1146,10 @@ static void emit_insn(struct jit *j, size_t pc)
 		emit_callx(j, pc, insn);
 		break;
 	case OP_EXIT:
-		emit1(j, 0xc3);                                 /* ret */
+		if (j->calls_local)
+			emit1(j, 0xc3);                         /* ret, to a caller or the entry */
+		else
+			emit_epilogue(j);
 		break;
 	case OP_LDDW_MAP_FD: case OP_LDDW_MAP_VALUE: case OP_LDDW_BTF_ID: case OP_LDDW_FUNC:
 	case OP_LDDW_MAP_IDX: case OP_LDDW_MAP_IDX_VALUE: case OP_CALL_KFUNC:
@@ -1118,40 +1159,68 @@ static void emit_insn(struct jit *j, size_t pc)
 #undef ALL_FORMS
 }
 
+/* Does the entry save x: it holds one of r6-r10 the program names, or the context. */
+static bool entry_saves(const struct jit *j, int x)
+{
+	for (int r = 6; r <= SLUICE_MAX_REG; r++)
+		if (reg2x86[r] == x && (j->regs_used & (1u << r)))
+			return true;
+	return x == CTX && j->needs_ctx;
+}
+
 /*
- * Entry: called as uint64_t entry(struct jit_ctx *ctx) with rsp 8 bytes
- * off 16-byte alignment; six pushes keep it so, and the `call body` aligns
- * it for the program's helper calls.
+ * Entry: called as uint64_t entry(r1, r2, r3, r4, r5, struct jit_ctx *ctx),
+ * so r1-r5 arrive in their registers and the context in r9.  It saves the
+ * callee-saved registers the program uses (and r12 for the context when it
+ * needs one), and takes the BPF stack from the native one, below them.
+ *
+ * Helpers need rsp 16-byte aligned in the body.  It is 8 off at entry, and
+ * 8 * (1 + saved + 1 if the body is called) off in the body (the BPF stack
+ * takes multiples of 16): when that is odd, the entry takes 8 bytes more.
  */
 static void emit_entry(struct jit *j)
 {
-	static const uint8_t saved[] = { RBP, RBX, R12, R13, R14, R15 };
+	static const uint8_t callee_saved[] = { RBX, RBP, R12, R13, R14, R15 };
 	size_t call;
 
-	for (size_t i = 0; i < sizeof(saved); i++)
-		emit_push(j, saved[i]);                         /* push rbp ... push r15 */
-	emit_mov_rr(j, true, CTX, RDI);                         /* mov r12, rdi */
-	emit_store64(j, CTX, offsetof(struct jit_ctx, entry_rsp), RSP); /* mov [r12+entry_rsp], rsp */
+	j->nsaved = 0;
+	for (size_t i = 0; i < sizeof(callee_saved); i++)
+		if (entry_saves(j, callee_saved[i]))
+			j->saved[j->nsaved++] = callee_saved[i];
+	j->frame_size = j->stack_size;
+	if (j->calls_helpers && (1 + j->nsaved + j->calls_local) % 2)
+		j->frame_size += 8;
+	for (size_t i = 0; i < j->nsaved; i++)
+		emit_push(j, j->saved[i]);                      /* push rbx ... */
+	if (j->frame_size) {
+		emit_rr(j, X86_W, 0x81, ALU_SUB, RSP);          /* sub rsp, frame_size */
+		emit_le(j, j->frame_size, 4);
+	}
+	if (j->stack_size)                                      /* lea rbp, [rsp+frame_size] */
+		emit_rm(j, X86_W, 0x8d, reg2x86[10], RSP, (int32_t)j->frame_size);
+	if (j->needs_ctx) {
+		emit_mov_rr(j, true, CTX, RUN_ARG);             /* mov r12, r9 */
+		emit_store64(j, CTX, offsetof(struct jit_ctx, entry_rsp), RSP); /* mov [r12+entry_rsp], rsp */
+	}
+	/*
+	 * r0 and r6-r9 start at zero, as in the interpreter, where a path may
+	 * read them unwritten.  Only an instruction naming r6-r9 reads them
+	 * (liveness also counts a call's callee), and only those the entry
+	 * saved may be changed.
+	 */
+	for (int r = 0; r <= 9; r++)
+		if ((r == 0 || (r >= 6 && (j->regs_used & (1u << r)))) && (j->live[0] & (1u << r)))
+			emit_mov_imm64(j, reg2x86[r], 0);
+	if (!j->calls_local)
+		return; /* the body follows */
+
 	/* lea r11, [rsp - 8 - 7 frames]: where rsp is in the deepest frame allowed */
-	emit_rm(j, X86_W, 0x8d, AUX, RSP,
-		-(8 + LOCAL_CALL_FRAME * (SLUICE_MAX_CALL_FRAMES - 1)));
+	emit_rm(j, X86_W, 0x8d, AUX, RSP, -(8 + LOCAL_CALL_FRAME * (SLUICE_MAX_CALL_FRAMES - 1)));
 	emit_store64(j, CTX, offsetof(struct jit_ctx, call_limit), AUX);
-	for (int r = 1; r <= 5; r++)                            /* mov rdi, [r12+args] ... */
-		emit_load64(j, reg2x86[r], CTX,
-			    (int32_t)(offsetof(struct jit_ctx, args) + 8 * (size_t)(r - 1)));
-	emit_load64(j, reg2x86[10], CTX, offsetof(struct jit_ctx, stack_top));
-	/* r0 and r6-r9 start at zero, as in the interpreter */
-	emit_mov_imm64(j, reg2x86[0], 0);
-	for (int r = 6; r <= 9; r++)
-		emit_mov_imm64(j, reg2x86[r], 0);
 	emit1(j, 0xe8);                                         /* call body */
 	call = j->len;
 	emit_le(j, 0, 4);
-
-	j->labels[LABEL_EPILOGUE] = (uint32_t)j->len;
-	for (size_t i = sizeof(saved); i-- > 0;)
-		emit_pop(j, saved[i]);                          /* pop r15 ... pop rbp */
-	emit1(j, 0xc3);                                         /* ret */
+	emit_epilogue(j);
 	for (unsigned i = 0; i < 4; i++)                        /* the body follows */
 		patch1(j, call + i, (uint8_t)((j->len - (call + 4)) >> (8 * i)));
 }
@@ -1185,28 +1254,88 @@ static void emit_error_exit(struct jit *j, const struct jit_stub *stub)
 
 /*
  * What follows the program: falling off its end, then the unwinding path
- * every early end takes, then the early ends.
+ * every early end takes, then the early ends, each only if the program can
+ * take it.
  */
 static void emit_exits(struct jit *j)
 {
 	struct jit_stub fell_off = { STATUS_FELL_OFF, j->count, -1 };
 
-	emit_error_exit(j, &fell_off);
+	if (!j->needs_ctx)
+		return;
+	if (j->can_fall_off)
+		emit_error_exit(j, &fell_off);
 	j->labels[LABEL_UNWIND] = (uint32_t)j->len;
 	emit_load64(j, RSP, CTX, offsetof(struct jit_ctx, entry_rsp)); /* mov rsp, [r12+entry_rsp] */
-	emit_jump_back(j, LABEL_EPILOGUE);
+	emit_epilogue(j);
 
-	j->labels[LABEL_STOPPED] = (uint32_t)j->len;            /* a helper called sluice_run_stop */
-	emit_load64(j, RAX, CTX, offsetof(struct jit_ctx, run.stop_r0));
-	emit_jump_back(j, LABEL_UNWIND);
-	j->labels[LABEL_LD_OUT] = (uint32_t)j->len;             /* ld_abs/ld_ind outside the packet */
-	emit_mov_imm64(j, RAX, 0);
-	emit_jump_back(j, LABEL_UNWIND);
+	if (j->calls_helpers) {
+		j->labels[LABEL_STOPPED] = (uint32_t)j->len;    /* a helper called sluice_run_stop */
+		emit_load64(j, RAX, CTX, offsetof(struct jit_ctx, run.stop_r0));
+		emit_jump_back(j, LABEL_UNWIND);
+	}
+	if (j->loads_packet) {
+		j->labels[LABEL_LD_OUT] = (uint32_t)j->len;     /* ld_abs/ld_ind outside the packet */
+		emit_mov_imm64(j, RAX, 0);
+		emit_jump_back(j, LABEL_UNWIND);
+	}
 	for (size_t i = 0; i < j->nstubs; i++) {
 		j->labels[LABEL__FIXED + i] = (uint32_t)j->len;
 		emit_error_exit(j, &j->stubs[i]);
 		emit_jump_back(j, LABEL_UNWIND);
 	}
+}
+
+/*
+ * clang spells a rotation, which BPF lacks, as two shifted copies of B
+ * ORed together (either shift first):
+ *
+ *   mov A, B ; lsh A, k ; mov C, B ; rsh C, w - k ; or A, C
+ *
+ * When nothing lands in the middle and nothing reads C after, that is
+ *
+ *   mov A, B ; rol A, k
+ *
+ * Returns the slots it stands for: 5, or 0 when pc starts no such rotation.
+ */
+static size_t emit_rotation(struct jit *j, size_t pc)
+{
+	const struct sluice_insn *insn = &j->insns[pc];
+	enum insn_op op[5];
+	bool wide;
+	unsigned bits, first, second, left;
+	int a, b, c;
+
+	if (pc + 5 > j->count)
+		return 0;
+	for (size_t i = 0; i < 5; i++) {
+		op[i] = (enum insn_op)insn_lookup(&insn[i]);
+		if (i && j->landed_on[pc + i])
+			return 0;
+	}
+	wide = insn_is_wide(op[0]);
+	bits = wide ? 64 : 32;
+	a = insn[0].dst, b = insn[0].src, c = insn[2].dst;
+	if (op[0] != (wide ? OP_MOV64_REG : OP_MOV32_REG) || op[2] != op[0] ||
+	    op[4] != (wide ? OP_OR64_REG : OP_OR32_REG) || insn[2].src != b ||
+	    a == b || c == b || a == c || insn[1].dst != a || insn[3].dst != c ||
+	    insn[4].dst != a || insn[4].src != c || (j->live[pc + 5] & (1u << c)))
+		return 0;
+	first = (uint32_t)insn[1].imm & (bits - 1);
+	second = (uint32_t)insn[3].imm & (bits - 1);
+	if (op[1] == (wide ? OP_LSH64_IMM : OP_LSH32_IMM) &&
+	    op[3] == (wide ? OP_RSH64_IMM : OP_RSH32_IMM))
+		left = first;
+	else if (op[1] == (wide ? OP_RSH64_IMM : OP_RSH32_IMM) &&
+		 op[3] == (wide ? OP_LSH64_IMM : OP_LSH32_IMM))
+		left = second;
+	else
+		return 0;
+	if (!first || !second || first + second != bits)
+		return 0;
+	emit_mov_rr(j, wide, reg2x86[a], reg2x86[b]);           /* mov A, B */
+	emit_shift_ri(j, width(wide), SHIFT_ROL, reg2x86[a], left); /* rol A, k */
+	return 5;
 }
 
 /* One pass over the program; the result is complete when len <= cap. */
@@ -1216,11 +1345,19 @@ static void emit_pass(struct jit *j)
 	j->nstubs = 0;
 	j->key_state = j->blind_seed;
 	emit_entry(j);
-	for (size_t pc = 0; pc < j->count; pc += sluice_insn_slots(&j->insns[pc])) {
+	for (size_t pc = 0; pc < j->count;) {
+		size_t slots;
+
 		j->offsets[pc] = (uint32_t)j->len;
-		emit_insn(j, pc);
-		if (sluice_insn_slots(&j->insns[pc]) == 2)
-			j->offsets[pc + 1] = (uint32_t)j->len;
+		slots = emit_rotation(j, pc);
+		if (!slots) {
+			emit_insn(j, pc);
+			slots = sluice_insn_slots(&j->insns[pc]);
+		}
+		/* the slots folded into pc's code start, and end, where it ends */
+		for (size_t folded = pc + 1; folded < pc + slots; folded++)
+			j->offsets[folded] = (uint32_t)j->len;
+		pc += slots;
 	}
 	j->offsets[j->count] = (uint32_t)j->len;
 	emit_exits(j);
@@ -1267,29 +1404,65 @@ static int settle(struct jit *j, struct sluice_error *err)
 }
 
 /*
+ * What the program uses: the registers it names, and the parts of the
+ * runtime its instructions reach.
+ */
+static void note_use(struct jit *j, const struct sluice_insn *insn, enum insn_op op)
+{
+	unsigned fields = insn_shape_fields((enum insn_shape)insn_table[op].shape);
+
+	if (fields & FIELD_DST)
+		j->regs_used |= 1u << insn->dst;
+	if (fields & FIELD_SRC)
+		j->regs_used |= 1u << insn->src;
+	switch (insn_table[op].shape) {
+	case SHAPE_CALL:
+	case SHAPE_CALLX:
+		j->calls_helpers = true;
+		break;
+	case SHAPE_CALL_LOCAL:
+		j->calls_local = true;
+		j->regs_used |= 1u << 10; /* each call moves r10 */
+		break;
+	case SHAPE_LDABS:
+	case SHAPE_LDIND:
+		j->loads_packet = true;
+		break;
+	default:
+		break;
+	}
+	j->can_fall_off = op != OP_EXIT && op != OP_JA && op != OP_JA32; /* the last one counts */
+}
+
+/*
  * Refuse what only a loader can resolve, as the interpreter does, find
- * every helper called by id, and count the sites that need an error stub.
+ * every helper called by id, count the sites that need an error stub, and
+ * note what the program uses.
  */
 static int resolve_references(struct jit *j, struct sluice_error *err)
 {
+	int64_t target;
+
+	j->landed_on = calloc(j->count, 1);
+	if (!j->landed_on)
+		return sluice_fail(err, ENOMEM, "out of memory");
 	for (size_t pc = 0; pc < j->count; pc += sluice_insn_slots(&j->insns[pc])) {
 		const struct sluice_insn *insn = &j->insns[pc];
 		int op = insn_lookup(insn);
 
-		if (sluice_insn_slots(insn) == 2 && op != OP_LDDW)
-			return sluice_fail(err, EINVAL,
-					   "pc %zu: %s refers to something only a loader resolves (a map, a kernel symbol, a function): run the program from its object",
-					   pc, insn_table[op].mnemonic);
-		if (op == OP_CALL_KFUNC)
-			return sluice_fail(err, EINVAL,
-					   "pc %zu: calls kernel function %d, which user space cannot run",
-					   pc, insn->imm);
-		if (op == OP_CALL && !sluice_helpers_fn(j->helpers, (uint32_t)insn->imm))
-			return sluice_fail(err, ENOENT, "pc %zu: call to unknown helper %u", pc,
-					   (uint32_t)insn->imm);
+		int ret = helpers_check_runnable(j->helpers, insn, pc, err);
+
+		if (ret)
+			return ret;
+		note_use(j, insn, (enum insn_op)op);
 		if (op == OP_CALL_LOCAL || op == OP_CALLX)
 			j->max_stubs++;
+		if (insn_branch_target(insn, (enum insn_op)op, pc, &target))
+			j->landed_on[target] = 1;
 	}
+	j->needs_ctx = j->calls_helpers || j->calls_local || j->loads_packet || j->can_fall_off;
+	if (j->regs_used & (1u << 10))
+		j->stack_size = (j->calls_local ? SLUICE_MAX_CALL_FRAMES : 1) * SLUICE_STACK_SIZE;
 	j->helper_limit = helpers_id_limit(j->helpers);
 	if (!j->helper_limit)
 		return 0;
@@ -1320,12 +1493,15 @@ static int map_code(struct sluice_jit *out, const struct jit *j, struct sluice_e
 		return sluice_fail(err, code, "mprotect: cannot make the code executable");
 	}
 	out->code = mem;
-	out->entry = (uint64_t (*)(struct jit_ctx *))mem;
+	out->entry = (uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+				   struct jit_ctx *))mem;
 	return 0;
 }
 
 static void jit_release(struct jit *j)
 {
+	free(j->live);
+	free(j->landed_on);
 	free(j->buf);
 	free(j->offsets);
 	free(j->prev_offsets);
@@ -1341,6 +1517,8 @@ static int compile(struct sluice_jit *out, struct jit *j, struct sluice_error *e
 
 	if (ret)
 		return ret;
+	if (jit_liveness(j->insns, j->count, &j->live))
+		return sluice_fail(err, ENOMEM, "out of memory");
 	if (j->blind && getrandom(&j->blind_seed, sizeof(j->blind_seed), 0) != sizeof(j->blind_seed))
 		return sluice_fail(err, errno, "getrandom: no key for constant blinding");
 	j->cap = 8 * j->count + 256; /* most programs fit; settle grows the rest */
@@ -1363,6 +1541,7 @@ static int compile(struct sluice_jit *out, struct jit *j, struct sluice_error *e
 	j->offsets = NULL;
 	out->helper_fns = j->helper_fns;
 	j->helper_fns = NULL;
+	out->needs_ctx = j->needs_ctx;
 	return 0;
 }
 
@@ -1412,38 +1591,67 @@ void sluice_jit_free(struct sluice_jit *jit)
 	free(jit);
 }
 
-int sluice_jit_exec(struct sluice_jit *jit, struct sluice_exec *exec,
-		    uint64_t *r0, struct sluice_error *err)
+/* How a run that ended early through the context went. */
+static int run_status(const struct jit_ctx *ctx, struct sluice_error *err)
 {
-	struct jit_ctx ctx;
-	uint64_t result;
-
-	if (!exec || exec->sz < sizeof(struct sluice_exec))
-		return sluice_fail(err, EINVAL, "sluice_exec: bad size");
-	ctx.run = (struct sluice_run){ .user = exec->user };
-	memcpy(ctx.args, exec->args, sizeof(ctx.args));
-	ctx.stack_top = (uintptr_t)ctx.stack + sizeof(ctx.stack);
-	ctx.packet = (uintptr_t)exec->packet;
-	ctx.packet_len = exec->packet_len;
-	ctx.status = STATUS_OK;
-	result = jit->entry(&ctx);
-	exec->executed = 0;
-	switch ((enum jit_status)ctx.status) {
+	switch ((enum jit_status)ctx->status) {
 	case STATUS_OK:
 		break;
 	case STATUS_FELL_OFF:
 		return sluice_fail(err, EINVAL, "pc %llu: fell off the end of the program",
-				   (unsigned long long)ctx.err_pc);
+				   (unsigned long long)ctx->err_pc);
 	case STATUS_TOO_DEEP:
 		return sluice_fail(err, E2BIG, "pc %llu: local calls nested deeper than %d frames",
-				   (unsigned long long)ctx.err_pc, SLUICE_MAX_CALL_FRAMES);
+				   (unsigned long long)ctx->err_pc, SLUICE_MAX_CALL_FRAMES);
 	case STATUS_BAD_CALLX:
 		return sluice_fail(err, ENOENT, "pc %llu: callx to %llu, which is no helper",
-				   (unsigned long long)ctx.err_pc,
-				   (unsigned long long)ctx.err_value);
+				   (unsigned long long)ctx->err_pc,
+				   (unsigned long long)ctx->err_value);
 	}
-	*r0 = result;
 	return 0;
+}
+
+/*
+ * A run of a program that can end early, through a context.  Kept out of
+ * line, so that the plain run in sluice_jit_exec needs no frame of its own.
+ */
+__attribute__((noinline))
+static int exec_with_ctx(const struct sluice_jit *jit, const struct sluice_exec *exec,
+			 uint64_t *r0, struct sluice_error *err)
+{
+	struct jit_ctx ctx = {
+		.run = { .user = exec->user },
+		.packet = (uintptr_t)exec->packet,
+		.packet_len = exec->packet_len,
+		.status = STATUS_OK,
+	};
+	uint64_t result = jit->entry(exec->args[0], exec->args[1], exec->args[2],
+				     exec->args[3], exec->args[4], &ctx);
+	int ret = run_status(&ctx, err);
+
+	if (!ret)
+		*r0 = result;
+	return ret;
+}
+
+int sluice_jit_exec(struct sluice_jit *jit, struct sluice_exec *exec,
+		    uint64_t *r0, struct sluice_error *err)
+{
+	if (!exec || exec->sz < sizeof(struct sluice_exec))
+		return sluice_fail(err, EINVAL, "sluice_exec: bad size");
+	exec->executed = 0;
+	if (jit->needs_ctx)
+		return exec_with_ctx(jit, exec, r0, err);
+	/* no helper, packet or call, and no way to fall off: it cannot fail */
+	*r0 = jit->entry(exec->args[0], exec->args[1], exec->args[2], exec->args[3],
+			 exec->args[4], NULL);
+	return 0;
+}
+
+sluice_jit_fn sluice_jit_function(const struct sluice_jit *jit)
+{
+	/* the entry, which reads its sixth argument, the context, only when it needs one */
+	return jit->needs_ctx ? NULL : (sluice_jit_fn)(uintptr_t)jit->code;
 }
 
 const uint8_t *sluice_jit_code(const struct sluice_jit *jit, size_t *len)

@@ -224,6 +224,37 @@ static void gen_alu(struct gen *g, enum insn_shape shape)
 	g->defined |= 1u << dst;
 }
 
+/*
+ * A rotation spelled as clang spells it (BPF has none): two shifted copies
+ * of b ORed.  Now and then the counts do not add up to the width, or the
+ * spare copy stays to be read, and engines that fold the idiom must tell.
+ */
+static void gen_rotation(struct gen *g)
+{
+	bool wide = one_in(g, 2), left_first = one_in(g, 2);
+	unsigned bits = wide ? 64 : 32, count = 1 + below(g, bits - 1);
+	unsigned other = one_in(g, 4) ? below(g, bits) : bits - count;
+	enum insn_op mov = wide ? OP_MOV64_REG : OP_MOV32_REG;
+	enum insn_op lsh = wide ? OP_LSH64_IMM : OP_LSH32_IMM;
+	enum insn_op rsh = wide ? OP_RSH64_IMM : OP_RSH32_IMM;
+	int b = pick_defined(g), a, c;
+
+	do
+		a = pick_reg(g);
+	while (a == b);
+	do
+		c = pick_reg(g);
+	while (c == b || c == a);
+	put(g, mov, a, b, 0, 0);
+	put(g, left_first ? lsh : rsh, a, 0, 0, (int32_t)count);
+	put(g, mov, c, b, 0, 0);
+	put(g, left_first ? rsh : lsh, c, 0, 0, (int32_t)other);
+	put(g, wide ? OP_OR64_REG : OP_OR32_REG, a, c, 0, 0);
+	g->defined |= 1u << a | 1u << c;
+	if (one_in(g, 2))
+		define(g, c); /* the spare copy dies */
+}
+
 /* Memory. */
 
 /* An offset for size bytes aligned to align: below r10 in the data area, or in the input. */
@@ -470,8 +501,10 @@ static void gen_statement(struct gen *g, unsigned depth)
 {
 	unsigned roll = below(g, 100);
 
-	if (roll < 22)
+	if (roll < 19)
 		gen_alu(g, SHAPE_ALU_IMM);
+	else if (roll < 22)
+		gen_rotation(g);
 	else if (roll < 40)
 		gen_alu(g, SHAPE_ALU_REG);
 	else if (roll < 45)

@@ -22,7 +22,8 @@
  * What the programs contain: ALU operations of both widths on values
  * chosen to hit the edges (0, -1, INT_MIN, shifts past the width, division
  * and modulo by zero and INT_MIN / -1), sign-extending moves, byte swaps,
- * lddw, loads and stores of every size to the stack and the input, through
+ * lddw, rotations spelled as clang spells them, loads and stores of every
+ * size to the stack and the input, through
  * r10 and the input pointer and through other registers holding pointers,
  * every atomic operation, ld_abs and ld_ind on the input as the packet
  * (now and then out of bounds, which ends the program with r0 = 0),

@@ -17,21 +17,13 @@
 
 #include <cmocka.h>
 
+#include "test_asm_text.h"
+
 #include <sluice/asm.h>
 #include <sluice/helpers.h>
 #include <sluice/interp.h>
 
 #define PTR(p) ((uint64_t)(uintptr_t)(p))
-
-static struct sluice_insn *assemble(const char *text, size_t *count)
-{
-	struct sluice_insn *insns = NULL;
-	struct sluice_error err = { 0 };
-
-	if (sluice_asm(text, strlen(text), "test.s", &insns, count, &err) < 0)
-		fail_msg("did not assemble: %s\n%s", err.msg, text);
-	return insns;
-}
 
 /* Assemble text and prepare it; the test fails if either step does. */
 static struct sluice_vm *vm_from(const char *text,

@@ -21,22 +21,12 @@
 
 #include <cmocka.h>
 
+#include "test_asm_text.h"
+
 #include <sluice/asm.h>
 #include <sluice/helpers.h>
 #include <sluice/interp.h>
 #include <sluice/jit.h>
-
-#define PTR(p) ((uint64_t)(uintptr_t)(p))
-
-static struct sluice_insn *assemble(const char *text, size_t *count)
-{
-	struct sluice_insn *insns = NULL;
-	struct sluice_error err = { 0 };
-
-	if (sluice_asm(text, strlen(text), "test.s", &insns, count, &err) < 0)
-		fail_msg("did not assemble: %s\n%s", err.msg, text);
-	return insns;
-}
 
 static struct sluice_jit *jit_from(const char *text, const struct sluice_helpers *helpers,
 				   bool blind)
@@ -314,6 +304,41 @@ static void test_helper_abi(void **state)
 }
 
 /*
+ * However many registers the entry saves, with or without local calls,
+ * helpers find rsp 16-byte aligned.
+ */
+static void test_helper_stack_alignment(void **state)
+{
+	static const char *const programs[] = {
+		"call 1\nexit\n",
+		"mov %r6, 1\ncall 1\nexit\n",
+		"mov %r6, 1\nmov %r7, 1\ncall 1\nexit\n",
+		"mov %r6, 1\nmov %r7, 1\nmov %r8, 1\ncall 1\nexit\n",
+		"mov %r6, 1\nmov %r7, 1\nmov %r8, 1\nmov %r9, 1\ncall 1\nexit\n",
+		"mov %r6, %r10\nmov %r7, 1\nmov %r8, 1\nmov %r9, 1\ncall 1\nexit\n",
+		"call local f\nexit\nf:\ncall 1\nexit\n",
+		"mov %r6, 1\ncall local f\nexit\nf:\ncall 1\nexit\n",
+		("mov %r6, %r10\nmov %r7, 1\nmov %r8, 1\nmov %r9, 1\ncall local f\nexit\n"
+		 "f:\ncall 1\nexit\n"),
+	};
+	struct sluice_helpers *helpers = test_helpers();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		struct helper_seen seen = { 0 };
+		struct sluice_exec exec = { .sz = sizeof(exec), .user = &seen };
+		struct sluice_jit *jit = jit_from(programs[i], helpers, false);
+
+		run_ok(jit, &exec);
+		assert_int_equal(seen.calls, 1);
+		if (seen.misaligned)
+			fail_msg("misaligned stack in a helper called by:\n%s", programs[i]);
+		sluice_jit_free(jit);
+	}
+	sluice_helpers_free(helpers);
+}
+
+/*
  * A stop from three frames down, and an ld_abs past the packet from two,
  * unwind to the caller; the next run starts clean.
  */
@@ -396,17 +421,16 @@ static void test_run_errors(void **state)
 /* A program with seven nested calls is fine; the limit is the eighth. */
 static void test_deepest_call(void **state)
 {
-	struct sluice_jit *deep = jit_from("mov %r1, 7\ncall local f\nexit\n"
-					   "f:\nmov %r0, %r10\njeq %r1, 1, +2\n"
-					   "sub %r1, 1\ncall local f\nexit\n",
-					   NULL, false);
-	struct sluice_jit *top = jit_from("mov %r0, %r10\nexit\n", NULL, false);
+	/* r0 = r10 in the main frame minus r10 in the deepest */
+	struct sluice_jit *jit = jit_from("mov %r6, %r10\nmov %r1, 7\ncall local f\n"
+					  "sub %r6, %r0\nmov %r0, %r6\nexit\n"
+					  "f:\nmov %r0, %r10\njeq %r1, 1, +2\n"
+					  "sub %r1, 1\ncall local f\nexit\n",
+					  NULL, false);
 
 	(void)state;
-	/* r0 = r10 in the deepest frame: seven frames below the main one */
-	assert_int_equal(run_ok(top, NULL) - run_ok(deep, NULL), 7 * 512);
-	sluice_jit_free(deep);
-	sluice_jit_free(top);
+	assert_int_equal(run_ok(jit, NULL), 7 * 512);
+	sluice_jit_free(jit);
 }
 
 static void assert_refused(const char *text, const struct sluice_jit_opts *opts, int code,
@@ -462,12 +486,77 @@ static void test_offsets(void **state)
 	(void)state;
 	sluice_jit_code(jit, &len);
 	assert_int_equal(count, 4);
-	assert_true(offsets[0] > 0);
-	assert_true(offsets[0] < offsets[1]);
+	assert_true(offsets[0] < offsets[1]); /* the entry may be empty: nothing to save */
 	assert_int_equal(offsets[1], offsets[2]);
-	assert_true(offsets[2] < offsets[3] && offsets[3] < offsets[4] && offsets[4] < len);
+	assert_true(offsets[2] < offsets[3] && offsets[3] < offsets[4] && offsets[4] <= len);
 	assert_int_equal(run_ok(jit, NULL), 0x12345678a);
 	sluice_jit_free(jit);
+}
+
+/*
+ * A rotation spelled as two shifts and an or becomes mov + rol when its
+ * spare copy is dead, in either shift order and at both widths; a live copy
+ * keeps all five instructions.
+ */
+static void test_rotation(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t r1, r0;
+		size_t bytes; /* of pc 0's code */
+	} cases[] = {
+		{ "mov32 %r0, %r1\nlsh32 %r0, 8\nmov32 %r2, %r1\nrsh32 %r2, 24\nor32 %r0, %r2\nexit\n",
+		  0x12345678, 0x34567812, 5 },               /* mov eax, edi ; rol eax, 8 */
+		{ "mov %r0, %r1\nrsh %r0, 56\nmov %r2, %r1\nlsh %r2, 8\nor %r0, %r2\nexit\n",
+		  0x1234567812345678, 0x3456781234567812, 7 }, /* mov rax, rdi ; rol rax, 8 */
+		{ "mov32 %r0, %r1\nlsh32 %r0, 8\nmov32 %r2, %r1\nrsh32 %r2, 24\nor32 %r0, %r2\n"
+		  "add %r0, %r2\nexit\n", 0x12345678, 0x34567812 + 0x12, 2 }, /* r2 is read after */
+		{ "mov32 %r0, %r1\nlsh32 %r0, 8\nmov32 %r2, %r1\nrsh32 %r2, 20\nor32 %r0, %r2\nexit\n",
+		  0x12345678, 0x34567800 | 0x123, 2 },        /* 8 + 20 is not 32 */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sluice_jit *jit = jit_from(cases[i].text, NULL, false);
+		struct sluice_exec exec = { .sz = sizeof(exec), .args = { cases[i].r1 } };
+		const uint8_t *bytes;
+		size_t len;
+
+		insn_code(jit, 0, &bytes, &len);
+		assert_int_equal(len, cases[i].bytes);
+		assert_int_equal(run_ok(jit, &exec), cases[i].r0);
+		sluice_jit_free(jit);
+	}
+}
+
+/* Programs that cannot fail and need no context are plain functions of r1-r5. */
+static void test_plain_function(void **state)
+{
+	static const char *const with_context[] = {
+		"call 1\nexit\n",                              /* a helper may stop it */
+		"mov %r0, 1\n",                                 /* falls off the end */
+		"call local f\nexit\nf:\nexit\n",            /* may nest too deep */
+		"ldabsb 0\nexit\n",                            /* may read past the packet */
+		"mov %r1, 1\ncall %r1\nexit\n",               /* may call no helper */
+	};
+	struct sluice_helpers *helpers = test_helpers();
+	struct sluice_jit *jit = jit_from("stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\n"
+					  "mul %r0, %r2\nadd %r0, %r5\nja +0\nexit\n",
+					  NULL, false);
+	struct sluice_exec exec = { .sz = sizeof(exec), .args = { 6, 7, 0, 0, 3 } };
+	sluice_jit_fn fn = sluice_jit_function(jit);
+
+	(void)state;
+	assert_non_null(fn);
+	assert_int_equal(fn(6, 7, 0, 0, 3), 45);
+	assert_int_equal(run_ok(jit, &exec), 45);
+	sluice_jit_free(jit);
+	for (size_t i = 0; i < sizeof(with_context) / sizeof(with_context[0]); i++) {
+		jit = jit_from(with_context[i], helpers, false);
+		assert_null(sluice_jit_function(jit));
+		sluice_jit_free(jit);
+	}
+	sluice_helpers_free(helpers);
 }
 
 int main(void)
@@ -478,11 +567,14 @@ int main(void)
 		cmocka_unit_test(test_code_is_not_writable),
 		cmocka_unit_test(test_blinding_hides_immediates),
 		cmocka_unit_test(test_helper_abi),
+		cmocka_unit_test(test_helper_stack_alignment),
 		cmocka_unit_test(test_early_ends_unwind),
 		cmocka_unit_test(test_run_errors),
 		cmocka_unit_test(test_deepest_call),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_offsets),
+		cmocka_unit_test(test_plain_function),
+		cmocka_unit_test(test_rotation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -200,7 +200,7 @@ static void interp_and_jit_agree(void **state)
 	struct progen_opts opts = {
 		.input_size = INPUT_SIZE, .statements = 24, .max_funcs = 3, .helpers = true,
 	};
-	uint64_t slots = 0, calls = 0, stopped_early = 0;
+	uint64_t slots = 0, calls = 0, returned_zero = 0;
 
 	(void)state;
 	for (uint64_t seed = first_seed; seed < first_seed + programs; seed++) {
@@ -230,12 +230,12 @@ static void interp_and_jit_agree(void **state)
 		}
 		slots += count;
 		calls += interp.log.n;
-		stopped_early += interp.r0 == 0;
+		returned_zero += interp.r0 == 0;
 	}
 	printf("%" PRIu64 " programs identical (seeds %" PRIu64 "-%" PRIu64 "): %.1f slots and "
 	       "%.2f helper calls on average, %" PRIu64 " returned 0\n",
 	       programs, first_seed, first_seed + programs - 1, (double)slots / (double)programs,
-	       (double)calls / (double)programs, stopped_early);
+	       (double)calls / (double)programs, returned_zero);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)

@@ -54,6 +54,17 @@ void sluice_jit_free(struct sluice_jit *jit);
 int sluice_jit_exec(struct sluice_jit *jit, struct sluice_exec *exec,
 		    uint64_t *r0, struct sluice_error *err);
 
+/*
+ * The compiled program as a plain C function, r0 = fn(r1, r2, r3, r4, r5),
+ * for hot loops that call it directly, as DPDK's rte_bpf_get_jit and the
+ * kernel's bpf_func do.  Only a program that cannot fail and needs no run
+ * context has one: no helper call, callx, local call, ld_abs or ld_ind,
+ * and a last instruction that is exit or ja.  NULL for any other.
+ */
+typedef uint64_t (*sluice_jit_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				  uint64_t r5);
+sluice_jit_fn sluice_jit_function(const struct sluice_jit *jit);
+
 /* The machine code, starting at its entry point; *len receives its size. */
 const uint8_t *sluice_jit_code(const struct sluice_jit *jit, size_t *len);
 
@@ -62,6 +73,8 @@ const uint8_t *sluice_jit_code(const struct sluice_jit *jit, size_t *len);
  * code, *count receiving the program's slot count.  The instruction at pc
  * occupies [offsets[pc], offsets[pc + slots]); offsets[0] ends the entry
  * code and offsets[count] starts the exits (falling off the end, errors).
+ * Instructions compiled together (a rotation spelled in five) share the
+ * first one's code: the others' ranges are empty.
  */
 const uint32_t *sluice_jit_offsets(const struct sluice_jit *jit, size_t *count);
 

@@ -143,7 +143,7 @@ static int print_jited(const struct cli *cli, const char *file,
 		json_u64(j, "code_bytes", len);
 		json_array_begin(j, "blocks");
 	}
-	print_block(cs, j, "entry: save registers, load r1-r5 and r10, call the program; epilogue",
+	print_block(cs, j, "entry: save the registers the program uses, take its stack",
 		    -1, code, 0, offsets[0]);
 	for (size_t pc = 0; pc < count;) {
 		char line[128];
@@ -154,8 +154,9 @@ static int print_jited(const struct cli *cli, const char *file,
 		print_block(cs, j, line, (long long)pc, code, offsets[pc], offsets[pc + (size_t)slots]);
 		pc += (size_t)slots;
 	}
-	print_block(cs, j, "exits: fell off the end, unwinding, helper stop, ld_abs out of range, error stubs",
-		    -1, code, offsets[count], len);
+	if (offsets[count] < len)
+		print_block(cs, j, "exits: fell off the end, unwinding, helper stop, ld_abs out of range, error stubs",
+			    -1, code, offsets[count], len);
 	if (j) {
 		json_array_end(j);
 		json_object_end(j);

@@ -20,15 +20,15 @@ static const struct command {
 	{ "asm", cmd_asm, "asm FILE.s -o FILE.bin",
 	  "assemble a program into bytecode" },
 	{ "disasm", cmd_disasm,
-	  "disasm FILE(.bin|.s) [--style=asm|llvm] | disasm FILE.o [--prog NAME] [--source] "
+	  "disasm FILE(.bin|.s) [--style=asm|llvm] [--jited] | disasm FILE.o [--prog NAME] [--source] "
 	  "[--style=asm|llvm] [--btf FILE | --no-core]",
 	  "print instructions; of FILE.o, each program as linked, maps by name "
 	  "(lddw %r1, map[events])" },
 	{ "run", cmd_run,
-	  "run FILE(.s|.bin) [--mem HEX | --mem-file F] [--engine interp] [--checked] [--budget N]",
+	  "run FILE(.s|.bin) [--mem HEX | --mem-file F] [--engine interp|jit] [--checked] [--budget N]",
 	  "run a program on input memory and print r0" },
 	{ "conformance", cmd_conformance,
-	  "conformance DIR|FILE.data... [--engine interp] [--checked] [--verbose]",
+	  "conformance DIR|FILE.data... [--engine interp|jit] [--checked] [--verbose]",
 	  "run bpf_conformance .data tests" },
 	{ "obj", cmd_obj, "obj show FILE.o [--btf FILE | --no-core]",
 	  "list a BPF object's programs, maps, global data, license and BTF" },

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Register liveness: which BPF registers may still be read.  The JIT uses
+ * it to skip work whose result nothing reads: zeroing a register no path
+ * reads before writing it, and the spare copy in a rotation (see
+ * jit_x86.c).
+ */
+#ifndef SLUICE_JIT_LIVENESS_H
+#define SLUICE_JIT_LIVENESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/insn.h>
+
+/*
+ * For a checked program (sluice_insns_check), count + 1 masks into *live:
+ * bit r of live[pc] is set when rN may be read, on some path from the
+ * instruction at pc, before anything writes it.  live[count], past the
+ * end, is 0; so is the second slot of an lddw.  Sound rather than exact:
+ * a local call counts as reading every register, an exit in a program
+ * that makes local calls as reading r0-r5 (a caller may), an atomic as
+ * writing nothing.  *live is malloc'ed;
+ * returns 0 or -ENOMEM.
+ */
+int jit_liveness(const struct sluice_insn *insns, size_t count, uint16_t **live);
+
+#endif
