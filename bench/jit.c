@@ -383,16 +383,16 @@ static void measure(struct bench *b, double ns_per_run[NENGINES])
 
 static void table(const struct program *only)
 {
-	double log_jit_vs_rte = 0, log_jit_vs_native = 0;
+	double log_jit_vs_rte = 0, log_jit_vs_native = 0, log_interp_vs_rte = 0;
 	int compared = 0, programs_run = 0;
 
 	printf("Sluice interpreter and JIT vs librte_bpf (%s) interpreter and JIT vs C (gcc -O2)\n",
 	       rte_version());
 	printf("ns per run, fastest of %d alternating rounds of ~%.0f ms per engine; "
 	       "librte_bpf takes only the loop-free programs\n\n", ROUNDS, BATCH_NS / 1e6);
-	printf("%-12s %5s %8s %9s %8s %8s %8s %8s  %9s %9s %9s\n", "program", "slots",
-	       "executed", "interp", "jit", "rte", "rte-jit", "native", "interp/jit",
-	       "rtejit/jit", "jit/native");
+	printf("%-12s %5s %8s %9s %7s %8s %8s %8s %8s  %10s %9s %9s %9s\n", "program", "slots",
+	       "executed", "interp", "ns/insn", "jit", "rte", "rte-jit", "native", "rte/interp",
+	       "interp/jit", "rtejit/jit", "jit/native");
 	for (size_t i = 0; i < NPROGRAMS; i++) {
 		const struct program *prog = &programs[i];
 		double ns[NENGINES];
@@ -402,13 +402,20 @@ static void table(const struct program *only)
 			continue;
 		load(&b, prog);
 		measure(&b, ns);
-		printf("%-12s %5zu %8" PRIu64 " %9.1f %8.1f", prog->name, b.slots, b.executed,
-		       ns[INTERP], ns[JIT]);
+		printf("%-12s %5zu %8" PRIu64 " %9.1f %7.3f %8.1f", prog->name, b.slots,
+		       b.executed, ns[INTERP], ns[INTERP] / (double)b.executed, ns[JIT]);
 		if (b.rte)
 			printf(" %8.1f %8.1f", ns[RTE], ns[RTE_JIT]);
 		else
 			printf(" %8s %8s", "-", "-");
-		printf(" %8.1f  %9.2fx", ns[NATIVE], ns[INTERP] / ns[JIT]);
+		printf(" %8.1f", ns[NATIVE]);
+		if (b.rte) {
+			printf("  %9.2fx", ns[RTE] / ns[INTERP]);
+			log_interp_vs_rte += log(ns[RTE] / ns[INTERP]);
+		} else {
+			printf("  %10s", "-");
+		}
+		printf(" %9.2fx", ns[INTERP] / ns[JIT]);
 		if (b.rte) {
 			printf(" %9.2fx", ns[RTE_JIT] / ns[JIT]);
 			log_jit_vs_rte += log(ns[RTE_JIT] / ns[JIT]);
@@ -421,9 +428,12 @@ static void table(const struct program *only)
 		programs_run++;
 		unload(&b);
 	}
-	if (compared)
-		printf("\ngeomean: Sluice JIT %.2fx as fast as librte_bpf's JIT (loop-free programs)\n",
+	if (compared) {
+		printf("\ngeomean: Sluice interpreter %.2fx as fast as librte_bpf's interpreter (loop-free programs)\n",
+		       exp(log_interp_vs_rte / compared));
+		printf("geomean: Sluice JIT %.2fx as fast as librte_bpf's JIT (loop-free programs)\n",
 		       exp(log_jit_vs_rte / compared));
+	}
 	printf("geomean: Sluice JIT takes %.2fx the time of native C\n",
 	       exp(log_jit_vs_native / programs_run));
 }
