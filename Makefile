@@ -1,11 +1,12 @@
 # The two commands a newcomer needs (see README.md):
 #   make demo    install what is missing, build, run the bundled example
 #   make check   install what is missing, build, run the whole test suite
-# plus `make bench` for the benchmarks.  CMake does the real work.
+# plus `make bench` for the benchmarks and `make bench-k8s` for the service
+# load balancer against kube-proxy's rules.  CMake does the real work.
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build demo check bench clean
+.PHONY: all deps build demo check bench bench-k8s clean
 
 all: build
 
@@ -26,6 +27,12 @@ bench:
 	@scripts/deps.sh --bench
 	cmake -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON >/dev/null
 	cmake --build $(BUILD)-bench -j$(JOBS) --target bench
+
+bench-k8s:
+	@scripts/deps.sh --bench-k8s
+	cmake -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD)-bench -j$(JOBS) --target sluice
+	@bench/k8s/run.sh $(BUILD)-bench/sluice $(BUILD)-bench/bench-k8s
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-bench build-check

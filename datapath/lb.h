@@ -9,13 +9,18 @@
  * conntrack remembers the choice, and a reverse entry rewrites the replies'
  * source back to the frontend.
  *
- * The atomic switch: lb_services maps a frontend to {id, slot, size, ...}
- * and lb_maglev[slot] is its Maglev table (an inner array map).  The agent
- * builds a new table in the frontend's other slot (2 * id or 2 * id + 1),
- * then rewrites the lb_services entry, one hash-map update the datapath sees
- * whole: packets use either the old table with its size or the new one with
- * its size, never a mix.  Backends referenced by a table are added before
- * the flip and removed after it.
+ * The atomic switch: lb_services maps a frontend to {id, table, size, ...}
+ * where table is the offset of its Maglev table in lb_maglev, one large
+ * array shared by all frontends.  The agent writes a new table into free
+ * entries of that array (through mmap), then rewrites the lb_services entry,
+ * one hash-map update the datapath sees whole: packets use either the old
+ * table with its size or the new one with its size, never a mix.  The old
+ * entries are reused only from the next apply on, long after any packet
+ * that read the old offset is done.  Backends referenced by a table are
+ * added before the switch and removed after it.  (An array of maps with a
+ * new inner map per table would switch as atomically, but the kernel waits
+ * for an RCU grace period on every update of an outer map from user space:
+ * milliseconds per service, minutes for 10,000.)
  *
  * Addresses are four big-endian words; IPv4 uses the first, the rest zero.
  */
@@ -26,9 +31,8 @@
 
 #define LB_MAX_FRONTENDS 65536u
 #define LB_MAX_BACKENDS 65536u
-#define LB_MAGLEV_SLOTS (2u * LB_MAX_FRONTENDS)
-/* The largest Maglev table (a prime); the agent picks each frontend's size. */
-#define LB_MAGLEV_MAX_SIZE 65537u
+/* Table entries in lb_maglev unless the agent sets another size before loading. */
+#define LB_MAGLEV_ENTRIES (1u << 22)
 #define LB_CT_MAX 262144u
 #define LB_AFFINITY_MAX 65536u
 
@@ -48,12 +52,21 @@ struct lb_frontend_key {
 };
 
 struct lb_frontend {
-	__u32 id;          /* index of lb_stats; slots 2*id, 2*id+1 of lb_maglev */
-	__u32 slot;        /* lb_maglev index of the current table */
-	__u32 size;        /* entries of that table (a prime) */
+	__u32 id;          /* index of lb_stats */
+	__u32 table;       /* lb_maglev index of the table's first entry */
+	__u32 size;        /* entries of the table (a prime) */
 	__u32 affinity_timeout; /* seconds, with LB_F_AFFINITY */
 	__u16 flags;       /* LB_F_* */
 	__u16 backends;    /* how many backends the table spreads over; 0 drops */
+};
+
+/*
+ * lb_maglev's element: two table entries.  The kernel rounds array elements
+ * up to 8 bytes, so packing two 4-byte ids keeps the mmap'ed array a plain
+ * uint32_t[] for the agent: entry i is element i / 2, half i % 2.
+ */
+struct lb_maglev_pair {
+	__u32 id[2];
 };
 
 struct lb_backend {

@@ -51,7 +51,7 @@ struct k8s_port {
 struct k8s_pod {
 	char node[K8S_NAME_MAX];
 	struct k8s_ip ips[K8S_MAX_IPS];
-	size_t n_ips;
+	size_t n_ips;             /* 0 while the pod has no address */
 	struct k8s_port *ports;   /* every container's ports */
 	size_t n_ports;
 };
@@ -118,6 +118,9 @@ struct k8s_object {
 struct k8s_store {
 	struct k8s_object **v;
 	size_t n;
+	/* v sorted by kind, namespace and name, for k8s_store_find; current while n_index == n */
+	struct k8s_object **index;
+	size_t n_index;
 };
 
 const char *k8s_kind_name(enum k8s_kind kind);
@@ -144,8 +147,12 @@ int k8s_store_merge(const struct k8s_store *base, const struct k8s_store *add, b
  */
 int k8s_store_validate(const struct k8s_store *s, struct sluice_error *err);
 
+/* (Re)build the index that makes k8s_store_find a binary search (merge builds it). */
+int k8s_store_index(struct k8s_store *s, struct sluice_error *err);
 const struct k8s_object *k8s_store_find(const struct k8s_store *s, enum k8s_kind kind,
 					const char *ns, const char *name);
+/* Order by kind, namespace, name: the index's. */
+int k8s_object_cmp(const struct k8s_object *a, const struct k8s_object *b);
 void k8s_store_free(struct k8s_store *s);
 
 /* "10.96.0.10", "fd00::a" */

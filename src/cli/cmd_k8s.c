@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `sluice k8s ...`: Kubernetes service load balancing in eBPF.
+ *   agent      load the datapath, hold its maps, serve the commands below
+ *   apply/delete -f DIR|FILE   change the services the agent balances
+ *   status     frontends, backends, Maglev slots, conntrack, counters
+ *   topology up|down   pods as network namespaces on one node namespace
+ *   echo       the backend pods' server (started by topology up)
+ *   probe      a client: new flows to an address, which backend answered
+ * The pieces live in src/k8s/; this file parses arguments and prints.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+#include "k8s/agent.h"
+#include "k8s/echo.h"
+#include "k8s/topology.h"
+#include "k8s/wire.h"
+
+#define MAX_MANIFEST_PATHS 16
+
+static const struct k8s_sub {
+	const char *name;
+	int (*fn)(const struct cli *cli, int argc, char **argv);
+	const char *usage;
+} *find_sub(const char *name);
+
+/* This binary's directory: the datapath object is built beside it. */
+static int exe_path(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+static int usage(const struct cli *cli, const char *sub, const char *why)
+{
+	const struct k8s_sub *s = find_sub(sub);
+
+	cli_fail(cli, "k8s %s: %s", sub, why);
+	if (s)
+		fprintf(stderr, "usage: sluice k8s %s\n", s->usage);
+	return CLI_USAGE;
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s < '0' || *s > '9' || *end || v == 0 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int cmd_agent(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "object", required_argument, NULL, 'o' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "node", required_argument, NULL, 'N' },
+		{ "node-ip", required_argument, NULL, 'i' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "table-entries", required_argument, NULL, 't' },
+		{ "ext-if", required_argument, NULL, 'x' },
+		{ 0 },
+	};
+	struct k8s_agent_opts o = { .node = { .name = K8S_NODE_NAME } };
+	char object[PATH_MAX];
+	const char *pidfile = NULL;
+	struct sluice_error err = { 0 };
+	struct k8s_agent *a;
+	bool daemon = false, ips_given = false;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			o.socket_path = optarg;
+			break;
+		case 'o':
+			o.object_path = optarg;
+			break;
+		case 'n':
+			o.netns = optarg;
+			break;
+		case 'N':
+			snprintf(o.node.name, sizeof(o.node.name), "%s", optarg);
+			break;
+		case 'i':
+			if (!ips_given)
+				o.node.n_ips = 0;
+			ips_given = true;
+			if (o.node.n_ips == K8S_MAX_IPS ||
+			    k8s_ip_parse(optarg, &o.node.ips[o.node.n_ips]))
+				return usage(cli, "agent", "--node-ip: one IPv4 and one IPv6 address");
+			o.node.n_ips++;
+			break;
+		case 'd':
+			daemon = true;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 'x':
+			o.ext_ifname = strcmp(optarg, "none") ? optarg : "";
+			break;
+		case 't':
+			o.table_entries = (uint32_t)strtoul(optarg, NULL, 10);
+			if (o.table_entries < 1021 || o.table_entries > (1u << 28))
+				return usage(cli, "agent", "--table-entries: 1021 to 268435456");
+			break;
+		default:
+			return usage(cli, "agent", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage(cli, "agent", "unexpected argument");
+	if (!ips_given) {
+		k8s_ip_parse(K8S_NODE_IP4, &o.node.ips[0]);
+		k8s_ip_parse(K8S_NODE_IP6, &o.node.ips[1]);
+		o.node.n_ips = 2;
+	}
+	if (!o.object_path) {
+		char *slash;
+
+		if (exe_path(object, sizeof(object) - 32) || !(slash = strrchr(object, '/')))
+			return cli_fail(cli, "cannot find this binary's directory: give --object");
+		strcpy(slash, "/datapath/lb.o");
+		o.object_path = object;
+	}
+	if (k8s_agent_open(&o, &a, &err))
+		return cli_fail(cli, "agent: %s", err.msg);
+	if (daemon) {
+		pid_t pid = fork();
+		int null;
+
+		if (pid < 0)
+			return cli_fail(cli, "agent: fork: %s", strerror(errno));
+		if (pid > 0) {
+			FILE *f = pidfile ? fopen(pidfile, "w") : NULL;
+
+			if (f) {
+				fprintf(f, "%d\n", (int)pid);
+				fclose(f);
+			}
+			printf("agent %d listening on %s\n", (int)pid,
+			       o.socket_path ? o.socket_path : K8S_DEFAULT_SOCKET);
+			/* the child owns the socket and the maps now: leave them be */
+			_exit(CLI_OK);
+		}
+		setsid();
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+	}
+	if (k8s_agent_serve(a, &err)) {
+		k8s_agent_close(a);
+		return cli_fail(cli, "agent: %s", err.msg);
+	}
+	k8s_agent_close(a);
+	return CLI_OK;
+}
+
+/* Send one request to the agent and show its reply. */
+static int call_agent(const struct cli *cli, const char *socket_path, struct k8s_request *req)
+{
+	struct sluice_error err = { 0 };
+	char *reply = NULL;
+	bool ok = false;
+
+	if (k8s_call(socket_path ? socket_path : K8S_DEFAULT_SOCKET, req, &ok, &reply, &err))
+		return cli_fail(cli, "%s", err.msg);
+	if (!ok) {
+		cli_fail(cli, "%s", reply);
+		free(reply);
+		return CLI_FAILED;
+	}
+	if (cli->json && strcmp(req->verb, "status")) {
+		struct json *j = json_new(stdout);
+
+		reply[strcspn(reply, "\n")] = 0;
+		json_object_begin(j, NULL);
+		json_string(j, "result", reply);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		fputs(reply, stdout);
+	}
+	free(reply);
+	return CLI_OK;
+}
+
+/* -f PATH (repeatable) and --socket, for apply, delete and topology. */
+struct manifest_args {
+	const char *paths[MAX_MANIFEST_PATHS];
+	size_t n;
+	const char *socket_path;
+	const char *prefix;
+	bool replace;
+};
+
+static int parse_manifest_args(const struct cli *cli, const char *sub, int argc, char **argv,
+			       struct manifest_args *m)
+{
+	static const struct option options[] = {
+		{ "filename", required_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "replace", no_argument, NULL, 'r' },
+		{ 0 },
+	};
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "f:", options, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			if (m->n == MAX_MANIFEST_PATHS)
+				return usage(cli, sub, "too many -f");
+			m->paths[m->n++] = optarg;
+			break;
+		case 's':
+			m->socket_path = optarg;
+			break;
+		case 'p':
+			m->prefix = optarg;
+			break;
+		case 'r':
+			m->replace = true;
+			break;
+		default:
+			return usage(cli, sub, "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage(cli, sub, "unexpected argument");
+	return CLI_OK;
+}
+
+/* Every file of every -f, in order. */
+static int read_manifests(const struct cli *cli, const struct manifest_args *m,
+			  struct k8s_request *req)
+{
+	struct sluice_error err = { 0 };
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct k8s_file *files, *all;
+		size_t n;
+
+		if (k8s_files_read(m->paths[i], &files, &n, &err)) {
+			k8s_request_free(req);
+			return cli_fail(cli, "%s", err.msg);
+		}
+		all = realloc(req->files, (req->n_files + n) * sizeof(*all));
+		if (!all) {
+			k8s_files_free(files, n);
+			k8s_request_free(req);
+			return cli_fail(cli, "out of memory");
+		}
+		memcpy(all + req->n_files, files, n * sizeof(*files));
+		free(files);
+		req->files = all;
+		req->n_files += n;
+	}
+	return CLI_OK;
+}
+
+static int cmd_apply_or_delete(const struct cli *cli, const char *verb, int argc, char **argv)
+{
+	struct manifest_args m = { 0 };
+	struct k8s_request req = { 0 };
+	int ret = parse_manifest_args(cli, verb, argc, argv, &m);
+
+	if (ret)
+		return ret;
+	if (!m.n)
+		return usage(cli, verb, "expected -f DIR|FILE");
+	if (m.replace && strcmp(verb, "apply"))
+		return usage(cli, verb, "--replace is for apply");
+	snprintf(req.verb, sizeof(req.verb), "%s", m.replace ? "replace" : verb);
+	if ((ret = read_manifests(cli, &m, &req)))
+		return ret;
+	ret = call_agent(cli, m.socket_path, &req);
+	k8s_request_free(&req);
+	return ret;
+}
+
+static int cmd_apply(const struct cli *cli, int argc, char **argv)
+{
+	return cmd_apply_or_delete(cli, "apply", argc, argv);
+}
+
+static int cmd_delete(const struct cli *cli, int argc, char **argv)
+{
+	return cmd_apply_or_delete(cli, "delete", argc, argv);
+}
+
+static int cmd_status(const struct cli *cli, int argc, char **argv)
+{
+	struct manifest_args m = { 0 };
+	struct k8s_request req = { .verb = "status" };
+	int ret = parse_manifest_args(cli, "status", argc, argv, &m);
+
+	if (ret)
+		return ret;
+	if (m.n)
+		return usage(cli, "status", "takes no -f");
+	snprintf(req.arg, sizeof(req.arg), "%s", cli->json ? "json" : "text");
+	return call_agent(cli, m.socket_path, &req);
+}
+
+static int cmd_topology(const struct cli *cli, int argc, char **argv)
+{
+	struct manifest_args m = { 0 };
+	struct k8s_topology_opts o = { .prefix = "sluice-k8s" };
+	struct sluice_error err = { 0 };
+	struct k8s_store store = { 0 };
+	struct k8s_request req = { 0 };
+	char exe[PATH_MAX];
+	bool up;
+	size_t n = 0;
+	int ret;
+
+	if (argc < 2 || (strcmp(argv[1], "up") && strcmp(argv[1], "down")))
+		return usage(cli, "topology", "expected up or down");
+	up = argv[1][0] == 'u';
+	if ((ret = parse_manifest_args(cli, "topology", argc - 1, argv + 1, &m)))
+		return ret;
+	if (m.prefix)
+		o.prefix = m.prefix;
+	if (!up) {
+		/* down needs no manifest: it removes whatever carries the prefix */
+		if (k8s_topology_down(&o, &n, &err))
+			return cli_fail(cli, "topology down: %s", err.msg);
+		printf("topology %s: removed %zu network namespaces\n", o.prefix, n);
+		return CLI_OK;
+	}
+	if (!m.n)
+		return usage(cli, "topology", "up needs -f DIR|FILE");
+	if (exe_path(exe, sizeof(exe)))
+		return cli_fail(cli, "cannot find this binary");
+	o.exe = exe;
+	if ((ret = read_manifests(cli, &m, &req)))
+		return ret;
+	for (size_t i = 0; i < req.n_files && !ret; i++)
+		ret = k8s_parse(req.files[i].name, req.files[i].data, req.files[i].len, &store, &err);
+	k8s_request_free(&req);
+	if (!ret && !(ret = k8s_store_validate(&store, &err)))
+		ret = k8s_topology_up(&store, &o, &n, &err);
+	k8s_store_free(&store);
+	if (ret)
+		return cli_fail(cli, "topology up: %s", err.msg);
+	printf("topology %s: node %s-node, %zu pods, external client %s-ext (%s)\n", o.prefix,
+	       o.prefix, n, o.prefix, K8S_EXT_IP4);
+	return CLI_OK;
+}
+
+static int cmd_echo(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "ready-fd", required_argument, NULL, 'r' },
+		{ 0 },
+	};
+	struct k8s_echo_opts o = { .ready_fd = -1 };
+	struct sluice_error err = { 0 };
+	char host[256];
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (o.n_ports == K8S_ECHO_MAX_PORTS || parse_port(optarg, &o.ports[o.n_ports]))
+				return usage(cli, "echo", "--port: 1-65535, at most 16 of them");
+			o.n_ports++;
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'r':
+			o.ready_fd = atoi(optarg);
+			break;
+		default:
+			return usage(cli, "echo", "bad option");
+		}
+	}
+	if (!o.n_ports || optind != argc)
+		return usage(cli, "echo", "expected --port P");
+	if (!o.name) {
+		gethostname(host, sizeof(host));
+		o.name = host;
+	}
+	if (k8s_echo_run(&o, &err))
+		return cli_fail(cli, "echo: %s", err.msg);
+	return CLI_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Percentile p (0-100) of the non-zero values, in microseconds. */
+static double percentile_us(const struct k8s_probe_flow *f, size_t n, bool connect, int p)
+{
+	uint64_t *v = calloc(n + 1, sizeof(*v));
+	size_t k = 0;
+	double r = 0;
+
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = connect ? f[i].connect_ns : f[i].request_ns;
+
+		if (f[i].backend[0] && x)
+			v[k++] = x;
+	}
+	if (k) {
+		qsort(v, k, sizeof(*v), cmp_u64);
+		r = (double)v[(k - 1) * (size_t)p / 100] / 1e3;
+	}
+	free(v);
+	return r;
+}
+
+struct tally {
+	char name[64];
+	size_t count;
+};
+
+/* Flows per backend name, in order of first appearance. */
+static size_t tally(const struct k8s_probe_flow *f, size_t n, struct tally *t, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		if (!f[i].backend[0])
+			continue;
+		for (j = 0; j < k && strcmp(t[j].name, f[i].backend); j++)
+			;
+		if (j == k && k < max) {
+			snprintf(t[k].name, sizeof(t[k].name), "%s", f[i].backend);
+			t[k++].count = 0;
+		}
+		if (j < k)
+			t[j].count++;
+	}
+	return k;
+}
+
+static void probe_report(const struct cli *cli, const struct k8s_probe_opts *o,
+			 const struct k8s_probe_flow *f, size_t failed, bool verbose)
+{
+	struct tally t[64];
+	size_t k = tally(f, o->flows, t, 64), switched = 0, refused = 0;
+	char addr[64];
+
+	for (size_t i = 0; i < o->flows; i++) {
+		switched += f[i].switched;
+		refused += f[i].refused;
+	}
+	k8s_ip_str(&o->addr, addr, sizeof(addr));
+	if (cli->json) {
+		struct json *j = json_new(stdout);
+
+		json_object_begin(j, NULL);
+		json_string(j, "address", addr);
+		json_u64(j, "port", o->port);
+		json_string(j, "protocol", o->proto == IPPROTO_UDP ? "UDP" : "TCP");
+		json_u64(j, "flows", o->flows);
+		json_u64(j, "failed", failed);
+		json_u64(j, "switched_backend", switched);
+		json_u64(j, "refused", refused);
+		json_array_begin(j, "backends");
+		for (size_t i = 0; i < k; i++) {
+			json_object_begin(j, NULL);
+			json_string(j, "name", t[i].name);
+			json_u64(j, "flows", t[i].count);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_u64(j, "connect_p50_ns", (uint64_t)(percentile_us(f, o->flows, true, 50) * 1e3));
+		json_u64(j, "connect_p99_ns", (uint64_t)(percentile_us(f, o->flows, true, 99) * 1e3));
+		json_u64(j, "request_p50_ns", (uint64_t)(percentile_us(f, o->flows, false, 50) * 1e3));
+		json_u64(j, "request_p99_ns", (uint64_t)(percentile_us(f, o->flows, false, 99) * 1e3));
+		if (verbose) {
+			json_array_begin(j, "per_flow");
+			for (size_t i = 0; i < o->flows; i++)
+				json_string(j, NULL, f[i].backend);
+			json_array_end(j);
+		}
+		json_object_end(j);
+		json_free(j);
+		return;
+	}
+	if (verbose)
+		for (size_t i = 0; i < o->flows; i++)
+			printf("flow %zu sport %u backend %s connect_us %.1f request_us %.1f\n", i,
+			       o->sport_base ? (unsigned)(o->sport_base + i) : 0,
+			       f[i].backend[0] ? f[i].backend : "-", (double)f[i].connect_ns / 1e3,
+			       (double)f[i].request_ns / 1e3);
+	printf("%zu flows to %s%s%s:%u/%s, %zu failed (%zu refused), %zu switched backend "
+	       "mid-flow\n", o->flows, o->addr.family == AF_INET6 ? "[" : "", addr,
+	       o->addr.family == AF_INET6 ? "]" : "", o->port,
+	       o->proto == IPPROTO_UDP ? "UDP" : "TCP", failed, refused, switched);
+	for (size_t i = 0; i < k; i++)
+		printf("  %-24s %6zu flows  %5.1f%%\n", t[i].name, t[i].count,
+		       100.0 * (double)t[i].count / (double)o->flows);
+	if (o->proto == IPPROTO_TCP)
+		printf("connect latency: median %.1f us, p99 %.1f us\n",
+		       percentile_us(f, o->flows, true, 50), percentile_us(f, o->flows, true, 99));
+	printf("request latency: median %.1f us, p99 %.1f us\n",
+	       percentile_us(f, o->flows, false, 50), percentile_us(f, o->flows, false, 99));
+}
+
+static int cmd_probe(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "udp", no_argument, NULL, 'u' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "sport", required_argument, NULL, 's' },
+		{ "requests", required_argument, NULL, 'r' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	struct k8s_probe_opts o = { .proto = IPPROTO_TCP, .flows = 1, .requests = 1,
+				    .timeout_ms = 1000 };
+	struct sluice_error err = { 0 };
+	struct k8s_probe_flow *flows;
+	const char *netns = NULL;
+	bool verbose = false;
+	size_t failed;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "v", options, NULL)) != -1) {
+		switch (opt) {
+		case 'u':
+			o.proto = IPPROTO_UDP;
+			break;
+		case 'f':
+			o.flows = strtoul(optarg, NULL, 10);
+			break;
+		case 's':
+			if (parse_port(optarg, &o.sport_base))
+				return usage(cli, "probe", "--sport: 1-65535");
+			break;
+		case 'r':
+			o.requests = strtoul(optarg, NULL, 10);
+			break;
+		case 'n':
+			netns = optarg;
+			break;
+		case 't':
+			o.timeout_ms = atoi(optarg);
+			break;
+		case 'i':
+			o.interval_ms = atoi(optarg);
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			return usage(cli, "probe", "bad option");
+		}
+	}
+	if (optind + 2 != argc || k8s_ip_parse(argv[optind], &o.addr) ||
+	    parse_port(argv[optind + 1], &o.port))
+		return usage(cli, "probe", "expected an IP address and a port");
+	if (!o.flows || o.flows > 1000000 || !o.requests || o.timeout_ms <= 0 || o.interval_ms < 0)
+		return usage(cli, "probe", "--flows 1-1000000, --requests and --timeout above 0");
+	if (netns && k8s_enter_netns(netns, &err))
+		return cli_fail(cli, "probe: %s", err.msg);
+	flows = calloc(o.flows, sizeof(*flows));
+	if (!flows)
+		return cli_fail(cli, "out of memory");
+	if (k8s_probe_run(&o, flows, &failed, &err)) {
+		free(flows);
+		return cli_fail(cli, "probe: %s", err.msg);
+	}
+	probe_report(cli, &o, flows, failed, verbose);
+	for (size_t i = 0; i < o.flows; i++)
+		failed += flows[i].switched;
+	free(flows);
+	/* a connection that changed backend is as broken as one that failed */
+	return failed ? CLI_FAILED : CLI_OK;
+}
+
+static const struct k8s_sub subs[] = {
+	{ "agent", cmd_agent,
+	  "agent [--socket S] [--netns NS] [--object lb.o] [--node NAME] [--node-ip IP]... "
+	  "[--table-entries N] [--ext-if IF|none] [--daemon] [--pidfile F]" },
+	{ "apply", cmd_apply, "apply -f DIR|FILE... [--replace] [--socket S]" },
+	{ "delete", cmd_delete, "delete -f DIR|FILE... [--socket S]" },
+	{ "status", cmd_status, "status [--socket S] [--json]" },
+	{ "topology", cmd_topology, "topology up -f DIR|FILE [--prefix P] | topology down [--prefix P]" },
+	{ "echo", cmd_echo, "echo --port P... [--name NAME]" },
+	{ "probe", cmd_probe,
+	  "probe ADDR PORT [--udp] [--flows N] [--sport BASE] [--requests R] [--netns NS] "
+	  "[--timeout MS] [--interval MS] [-v]" },
+};
+
+static const struct k8s_sub *find_sub(const char *name)
+{
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (!strcmp(subs[i].name, name))
+			return &subs[i];
+	return NULL;
+}
+
+int cmd_k8s(const struct cli *cli, int argc, char **argv)
+{
+	const struct k8s_sub *s = argc >= 2 ? find_sub(argv[1]) : NULL;
+
+	if (argc >= 2 && (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help"))) {
+		for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+			printf("sluice k8s %s\n", subs[i].usage);
+		return CLI_OK;
+	}
+	if (!s) {
+		cli_usage(cli, "k8s", argc >= 2 ? "unknown k8s command '%s'" : "expected a k8s command%s",
+			  argc >= 2 ? argv[1] : "");
+		for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+			fprintf(stderr, "  sluice k8s %s\n", subs[i].usage);
+		return CLI_USAGE;
+	}
+	return s->fn(cli, argc - 1, argv + 1);
+}

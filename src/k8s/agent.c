@@ -1,0 +1,1277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's state mirrors what it put in the maps: the frontends (sorted
+ * by key, each with where its table lies in lb_maglev) and the backends
+ * (sorted by address, each with its id).  An apply computes the new sorted
+ * sets from the model and looks old ones up by binary search, so that
+ * loading 10,000 services costs a sort, not a quadratic search.  The tables
+ * are written straight into lb_maglev's memory (mmap); the entries they
+ * occupy are handed out by a first-fit allocator over free extents.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../../datapath/lb.h"
+#include "agent.h"
+#include "errmsg.h"
+#include "json.h"
+#include "maglev.h"
+#include "topology.h"
+#include "wire.h"
+
+struct fe_state {
+	struct lb_frontend_key key;
+	struct lb_frontend val;
+	const struct k8s_object *service; /* in the agent's store */
+	size_t index;                 /* while syncing: in the model being applied */
+	uint32_t *ids;                /* its backends' ids, sorted: the table is a function of them */
+	size_t n_ids;
+};
+
+/* A run of free entries of lb_maglev. */
+struct extent {
+	uint32_t start;
+	uint32_t len;
+};
+
+struct table_pool {
+	uint32_t *mem;                /* lb_maglev, mapped */
+	uint32_t entries;
+	struct extent *free;          /* sorted by start, never adjacent */
+	size_t n_free;
+	/* freed by this apply: a packet may still read them, reusable from the next */
+	struct extent *pending;
+	size_t n_pending;
+};
+
+struct be_state {
+	struct lb_backend val;
+	uint32_t id;                  /* references: k8s_agent.be_refs[id] */
+};
+
+/* The TC programs, one on each side of each pod's veth (lb_nodeport is XDP, on ext0). */
+static const struct {
+	const char *prog;
+	enum bpf_tc_attach_point point;
+} tc_programs[] = {
+	{ "lb_from_pod", BPF_TC_INGRESS },
+	{ "lb_to_pod", BPF_TC_EGRESS },
+};
+
+#define N_TC_PROGRAMS (sizeof(tc_programs) / sizeof(tc_programs[0]))
+
+struct k8s_agent {
+	struct bpf_object *obj;
+	int prog_tc[N_TC_PROGRAMS];
+	int prog_xdp;
+	int xdp_ifindex;              /* 0 when not attached */
+	int services, backends, maglev, ct, stats;
+	int listen_fd;
+	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int ncpus;
+	struct k8s_node node;
+	struct table_pool pool;
+	struct k8s_store store;
+	struct k8s_model model;
+	struct fe_state *fes;
+	size_t n_fes;
+	struct be_state *bes;
+	size_t n_bes;
+	uint8_t fe_used[LB_MAX_FRONTENDS / 8];
+	uint8_t be_used[LB_MAX_BACKENDS / 8];
+	uint32_t be_refs[LB_MAX_BACKENDS]; /* frontends naming each backend id */
+	int *att;                     /* ifindexes of the pods' veths the TC programs are on */
+	size_t n_att;
+};
+
+/* libbpf's last warning, for the error of the call that failed. */
+static char libbpf_msg[SLUICE_ERRMSG_MAX];
+
+static int libbpf_capture(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN) {
+		vsnprintf(libbpf_msg, sizeof(libbpf_msg), fmt, ap);
+		libbpf_msg[strcspn(libbpf_msg, "\n")] = 0;
+	}
+	return 0;
+}
+
+int k8s_enter_netns(const char *name, struct sluice_error *err)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sluice_fail(err, errno, "network namespace %s: %s", name, strerror(errno));
+	if (setns(fd, CLONE_NEWNET)) {
+		int e = errno;
+
+		close(fd);
+		return sluice_fail(err, e, "entering network namespace %s: %s", name, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+static int id_alloc(uint8_t *used, uint32_t max, uint32_t *id)
+{
+	for (uint32_t i = 0; i < max; i++) {
+		if (!(used[i / 8] & (1u << (i % 8)))) {
+			used[i / 8] |= (uint8_t)(1u << (i % 8));
+			*id = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void id_free(uint8_t *used, uint32_t id)
+{
+	used[id / 8] &= (uint8_t)~(1u << (id % 8));
+}
+
+/* Put an extent back among the free ones, merging it with its neighbours. */
+static int pool_insert(struct table_pool *p, struct extent e)
+{
+	struct extent *more = realloc(p->free, (p->n_free + 1) * sizeof(*more));
+	size_t i = 0;
+
+	if (!more)
+		return -ENOMEM;
+	p->free = more;
+	while (i < p->n_free && p->free[i].start < e.start)
+		i++;
+	memmove(&p->free[i + 1], &p->free[i], (p->n_free - i) * sizeof(*more));
+	p->free[i] = e;
+	p->n_free++;
+	if (i + 1 < p->n_free && p->free[i].start + p->free[i].len == p->free[i + 1].start) {
+		p->free[i].len += p->free[i + 1].len;
+		memmove(&p->free[i + 1], &p->free[i + 2], (p->n_free - i - 2) * sizeof(*more));
+		p->n_free--;
+	}
+	if (i > 0 && p->free[i - 1].start + p->free[i - 1].len == p->free[i].start) {
+		p->free[i - 1].len += p->free[i].len;
+		memmove(&p->free[i], &p->free[i + 1], (p->n_free - i - 1) * sizeof(*more));
+		p->n_free--;
+	}
+	return 0;
+}
+
+/* First fit; -ENOSPC when no run of len free entries is left. */
+static int pool_alloc(struct table_pool *p, uint32_t len, uint32_t *start)
+{
+	for (size_t i = 0; i < p->n_free; i++) {
+		if (p->free[i].len < len)
+			continue;
+		*start = p->free[i].start;
+		p->free[i].start += len;
+		p->free[i].len -= len;
+		if (!p->free[i].len) {
+			memmove(&p->free[i], &p->free[i + 1], (p->n_free - i - 1) * sizeof(*p->free));
+			p->n_free--;
+		}
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static int pool_release(struct table_pool *p, uint32_t start, uint32_t len)
+{
+	struct extent *more = realloc(p->pending, (p->n_pending + 1) * sizeof(*more));
+
+	if (!more)
+		return -ENOMEM;
+	p->pending = more;
+	p->pending[p->n_pending++] = (struct extent){ start, len };
+	return 0;
+}
+
+/* At the start of an apply: what the previous one freed is free now. */
+static int pool_settle(struct table_pool *p)
+{
+	for (size_t i = 0; i < p->n_pending; i++)
+		if (pool_insert(p, p->pending[i]))
+			return -ENOMEM;
+	p->n_pending = 0;
+	return 0;
+}
+
+static int map_fd(struct k8s_agent *a, const char *name, struct sluice_error *err)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(a->obj, name);
+
+	if (!m)
+		return sluice_fail(err, ENOENT, "the datapath object has no map %s", name);
+	return bpf_map__fd(m);
+}
+
+static int open_datapath(struct k8s_agent *a, const char *path, uint32_t table_entries,
+			 struct sluice_error *err)
+{
+	struct bpf_program *prog;
+	struct bpf_map *tables;
+	size_t bytes;
+	void *mem;
+	int ret;
+
+	libbpf_set_print(libbpf_capture);
+	a->obj = bpf_object__open_file(path, NULL);
+	if (!a->obj) {
+		a->obj = NULL;
+		return sluice_fail(err, errno, "%s: %s", path, *libbpf_msg ? libbpf_msg : strerror(errno));
+	}
+	tables = bpf_object__find_map_by_name(a->obj, "lb_maglev");
+	if (!tables)
+		return sluice_fail(err, ENOENT, "%s: no map lb_maglev", path);
+	if (table_entries && (ret = bpf_map__set_max_entries(tables, (table_entries + 1) / 2)))
+		return sluice_fail(err, -ret, "lb_maglev: %u entries: %s", table_entries,
+				   strerror(-ret));
+	ret = bpf_object__load(a->obj);
+	if (ret)
+		return sluice_fail(err, -ret, "%s: loading into the kernel: %s", path,
+				   *libbpf_msg ? libbpf_msg : strerror(-ret));
+	for (size_t i = 0; i < N_TC_PROGRAMS; i++) {
+		prog = bpf_object__find_program_by_name(a->obj, tc_programs[i].prog);
+		if (!prog)
+			return sluice_fail(err, ENOENT, "%s: no program %s", path, tc_programs[i].prog);
+		a->prog_tc[i] = bpf_program__fd(prog);
+	}
+	prog = bpf_object__find_program_by_name(a->obj, "lb_nodeport");
+	if (!prog)
+		return sluice_fail(err, ENOENT, "%s: no program lb_nodeport", path);
+	a->prog_xdp = bpf_program__fd(prog);
+	if ((a->services = map_fd(a, "lb_services", err)) < 0 ||
+	    (a->backends = map_fd(a, "lb_backends", err)) < 0 ||
+	    (a->maglev = map_fd(a, "lb_maglev", err)) < 0 ||
+	    (a->ct = map_fd(a, "lb_ct", err)) < 0 ||
+	    (a->stats = map_fd(a, "lb_stats", err)) < 0)
+		return -ENOENT;
+	a->ncpus = libbpf_num_possible_cpus();
+	if (a->ncpus <= 0)
+		return sluice_fail(err, EINVAL, "cannot count the possible CPUs");
+	a->pool.entries = 2 * bpf_map__max_entries(tables); /* two ids an element */
+	bytes = (size_t)a->pool.entries * sizeof(uint32_t);
+	mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, a->maglev, 0);
+	if (mem == MAP_FAILED)
+		return sluice_fail(err, errno, "mapping lb_maglev: %s", strerror(errno));
+	a->pool.mem = mem;
+	return pool_insert(&a->pool, (struct extent){ 0, a->pool.entries }) ?
+	       sluice_fail(err, ENOMEM, "out of memory") : 0;
+}
+
+static int listen_on(struct k8s_agent *a, const char *path, struct sluice_error *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char dir[sizeof(addr.sun_path)], *slash;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return sluice_fail(err, ENAMETOOLONG, "%s: socket path too long", path);
+	strcpy(addr.sun_path, path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0755); /* /run/sluice; an error shows at bind */
+	}
+	a->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (a->listen_fd < 0)
+		return sluice_fail(err, errno, "socket: %s", strerror(errno));
+	/* A socket file no one listens on is a dead agent's: take it over. */
+	if (connect(a->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+		return sluice_fail(err, EADDRINUSE, "%s: another agent is listening there", path);
+	close(a->listen_fd);
+	a->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (a->listen_fd < 0)
+		return sluice_fail(err, errno, "socket: %s", strerror(errno));
+	unlink(path);
+	if (bind(a->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(a->listen_fd, 16))
+		return sluice_fail(err, errno, "%s: %s", path, strerror(errno));
+	strcpy(a->socket_path, path);
+	return 0;
+}
+
+/*
+ * NodePorts from outside: XDP on the node's external interface (by default
+ * the topology's, when there is one).
+ */
+static int attach_xdp(struct k8s_agent *a, const char *ifname, struct sluice_error *err)
+{
+	const char *name = ifname ? ifname : K8S_NODE_EXT_IF;
+	int ifindex, ret;
+
+	if (!*name)
+		return 0;
+	ifindex = (int)if_nametoindex(name);
+	if (!ifindex && !ifname)
+		return 0;
+	if (!ifindex)
+		return sluice_fail(err, ENODEV, "external interface %s: no such interface", name);
+	ret = bpf_xdp_attach(ifindex, a->prog_xdp, 0, NULL);
+	if (ret)
+		return sluice_fail(err, -ret, "%s: attaching XDP: %s", name, strerror(-ret));
+	a->xdp_ifindex = ifindex;
+	return 0;
+}
+
+int k8s_agent_open(const struct k8s_agent_opts *opts, struct k8s_agent **out,
+		   struct sluice_error *err)
+{
+	struct k8s_agent *a = calloc(1, sizeof(*a));
+	int ret;
+
+	if (!a)
+		return sluice_fail(err, ENOMEM, "out of memory");
+	a->listen_fd = -1;
+	a->node = opts->node;
+	if ((opts->netns && (ret = k8s_enter_netns(opts->netns, err))) ||
+	    (ret = open_datapath(a, opts->object_path, opts->table_entries, err)) ||
+	    (ret = attach_xdp(a, opts->ext_ifname, err)) ||
+	    (ret = listen_on(a, opts->socket_path ? opts->socket_path : K8S_DEFAULT_SOCKET, err))) {
+		k8s_agent_close(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
+static void detach_all(struct k8s_agent *a)
+{
+	if (a->xdp_ifindex)
+		bpf_xdp_detach(a->xdp_ifindex, 0, NULL);
+	for (size_t i = 0; i < a->n_att; i++) {
+		for (size_t p = 0; p < N_TC_PROGRAMS; p++) {
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->att[i],
+				    .attach_point = tc_programs[p].point);
+			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+
+			/* the veth may be gone with its pod: nothing left to detach then */
+			bpf_tc_detach(&hook, &opts);
+		}
+	}
+	free(a->att);
+	a->att = NULL;
+	a->n_att = 0;
+}
+
+void k8s_agent_close(struct k8s_agent *a)
+{
+	if (!a)
+		return;
+	detach_all(a);
+	if (a->listen_fd >= 0) {
+		close(a->listen_fd);
+		if (*a->socket_path)
+			unlink(a->socket_path);
+	}
+	if (a->pool.mem)
+		munmap(a->pool.mem, (size_t)a->pool.entries * sizeof(uint32_t));
+	free(a->pool.free);
+	free(a->pool.pending);
+	for (size_t i = 0; i < a->n_fes; i++)
+		free(a->fes[i].ids);
+	free(a->fes);
+	free(a->bes);
+	k8s_model_free(&a->model);
+	k8s_store_free(&a->store);
+	bpf_object__close(a->obj);
+	free(a);
+}
+
+/* Both TC programs on one interface; the clsact qdisc is made when missing. */
+static int attach_tc(struct k8s_agent *a, int ifindex, struct sluice_error *err)
+{
+	char ifname[IF_NAMESIZE] = "?";
+	int ret;
+
+	if_indextoname((unsigned)ifindex, ifname);
+	for (size_t p = 0; p < N_TC_PROGRAMS; p++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = tc_programs[p].point);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1,
+			    .prog_fd = a->prog_tc[p], .flags = BPF_TC_F_REPLACE);
+
+		ret = bpf_tc_hook_create(&hook);
+		if (ret && ret != -EEXIST)
+			return sluice_fail(err, -ret, "%s: creating the clsact qdisc: %s", ifname,
+					   strerror(-ret));
+		ret = bpf_tc_attach(&hook, &opts);
+		if (ret)
+			return sluice_fail(err, -ret, "%s: attaching %s: %s", ifname,
+					   tc_programs[p].prog, strerror(-ret));
+	}
+	return 0;
+}
+
+/* TC on the node's end of each pod's veth that exists and is not attached yet. */
+static int attach_pods(struct k8s_agent *a, size_t *attached, struct sluice_error *err)
+{
+	*attached = 0;
+	for (size_t i = 0; i < a->store.n; i++) {
+		const struct k8s_object *o = a->store.v[i];
+		char ifname[IF_NAMESIZE];
+		int *more;
+		unsigned ifindex;
+		bool done = false;
+		int ret;
+
+		if (o->kind != K8S_POD)
+			continue;
+		k8s_veth_name(o->ns, o->name, ifname);
+		ifindex = if_nametoindex(ifname);
+		if (!ifindex)
+			continue; /* not in this topology (yet) */
+		for (size_t j = 0; j < a->n_att && !done; j++)
+			done = a->att[j] == (int)ifindex;
+		if (done)
+			continue;
+		if ((ret = attach_tc(a, (int)ifindex, err))) {
+			char what[2 * K8S_NAME_MAX + 8];
+
+			snprintf(what, sizeof(what), "Pod %s/%s", o->ns, o->name);
+			return sluice_fail_prefix(err, ret, what);
+		}
+		more = realloc(a->att, (a->n_att + 1) * sizeof(*more));
+		if (!more)
+			return sluice_fail(err, ENOMEM, "out of memory");
+		a->att = more;
+		a->att[a->n_att++] = (int)ifindex;
+		++*attached;
+	}
+	return 0;
+}
+
+static void frontend_key(const struct k8s_frontend *f, struct lb_frontend_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, f->ip.addr, sizeof(k->addr));
+	k->port = htons(f->port);
+	k->proto = f->proto;
+	k->family = (__u8)f->ip.family;
+}
+
+static void backend_val(const struct k8s_backend *b, struct lb_backend *v)
+{
+	memset(v, 0, sizeof(*v));
+	memcpy(v->addr, b->ip.addr, sizeof(v->addr));
+	v->port = htons(b->port);
+	v->family = (__u8)b->ip.family;
+}
+
+static int cmp_fe(const void *a, const void *b)
+{
+	return memcmp(&((const struct fe_state *)a)->key, &((const struct fe_state *)b)->key,
+		      sizeof(struct lb_frontend_key));
+}
+
+static int cmp_be(const void *a, const void *b)
+{
+	return memcmp(&((const struct be_state *)a)->val, &((const struct be_state *)b)->val,
+		      sizeof(struct lb_backend));
+}
+
+static struct be_state *find_be(struct be_state *v, size_t n, const struct lb_backend *val)
+{
+	struct be_state key = { .val = *val };
+
+	/* bsearch and qsort want a real array even when it is empty */
+	return n ? bsearch(&key, v, n, sizeof(*v), cmp_be) : NULL;
+}
+
+static struct fe_state *find_fe(struct fe_state *v, size_t n, const struct lb_frontend_key *k)
+{
+	struct fe_state key = { .key = *k };
+
+	return n ? bsearch(&key, v, n, sizeof(*v), cmp_fe) : NULL;
+}
+
+/* What an apply changed, for its reply. */
+struct changes {
+	size_t fe_added, fe_changed, fe_removed, be_added, be_removed;
+};
+
+static int zero_stats(struct k8s_agent *a, uint32_t id)
+{
+	struct lb_stats *zero = calloc((size_t)a->ncpus, sizeof(*zero));
+	int ret;
+
+	if (!zero)
+		return -ENOMEM;
+	ret = bpf_map_update_elem(a->stats, &id, zero, BPF_ANY);
+	free(zero);
+	return ret;
+}
+
+/*
+ * The Services an apply touches, "namespace/name" sorted: those it brings,
+ * those whose endpoint sets it brings (before and after), or all of them
+ * when Pods or Namespaces change (selectors, validation) or on replace.
+ * Only their frontends are rebuilt: adding one Service to 10,000 costs one
+ * Service's work in the maps.
+ */
+struct service_name {
+	const char *ns;
+	const char *name;
+};
+
+struct scope {
+	bool all;
+	struct service_name *v;       /* sorted; the strings are the request's objects' */
+	size_t n;
+};
+
+static int scope_add(struct scope *sc, const char *ns, const char *name)
+{
+	struct service_name *more = realloc(sc->v, (sc->n + 1) * sizeof(*more));
+
+	if (!more)
+		return -ENOMEM;
+	sc->v = more;
+	more[sc->n++] = (struct service_name){ ns, name };
+	return 0;
+}
+
+static int cmp_service_name(const void *a, const void *b)
+{
+	const struct service_name *x = a, *y = b;
+	int c = strcmp(x->ns, y->ns);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static bool want_service(const char *ns, const char *name, void *scope)
+{
+	const struct scope *sc = scope;
+	struct service_name key = { ns, name };
+
+	return sc->all || (sc->n && bsearch(&key, sc->v, sc->n, sizeof(*sc->v), cmp_service_name));
+}
+
+static bool in_scope(const struct scope *sc, const struct k8s_object *svc)
+{
+	return want_service(svc->ns, svc->name, (void *)sc);
+}
+
+static int scope_of(const struct k8s_agent *a, const struct k8s_store *add, bool replace,
+		    struct scope *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->all = replace;
+	for (size_t i = 0; i < add->n && !sc->all; i++) {
+		const struct k8s_object *o = add->v[i], *was;
+
+		switch (o->kind) {
+		case K8S_SERVICE:
+			if (scope_add(sc, o->ns, o->name))
+				return -ENOMEM;
+			break;
+		case K8S_ENDPOINT_SLICE:
+		case K8S_ENDPOINTS:
+			was = k8s_store_find(&a->store, o->kind, o->ns, o->name);
+			if (scope_add(sc, o->ns, o->u.eps.service) ||
+			    (was && scope_add(sc, was->ns, was->u.eps.service)))
+				return -ENOMEM;
+			break;
+		case K8S_POD:
+		case K8S_NAMESPACE:
+			sc->all = true;
+			break;
+		}
+	}
+	if (sc->n)
+		qsort(sc->v, sc->n, sizeof(*sc->v), cmp_service_name);
+	return 0;
+}
+
+static void scope_free(struct scope *sc)
+{
+	free(sc->v);
+}
+
+/*
+ * The backends of the rebuilt frontends that the maps lack get an id and go
+ * into lb_backends now, before any table can name them.
+ */
+static int add_backends(struct k8s_agent *a, const struct k8s_model *m, struct changes *c,
+			struct sluice_error *err)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		for (size_t j = 0; j < m->v[i].n_backends; j++) {
+			struct be_state fresh = { 0 }, *more;
+			size_t at = 0;
+
+			backend_val(&m->v[i].backends[j], &fresh.val);
+			if (find_be(a->bes, a->n_bes, &fresh.val))
+				continue;
+			if (id_alloc(a->be_used, LB_MAX_BACKENDS, &fresh.id))
+				return sluice_fail(err, ENOSPC, "more than %u backends", LB_MAX_BACKENDS);
+			if (bpf_map_update_elem(a->backends, &fresh.id, &fresh.val, BPF_ANY))
+				return sluice_fail(err, errno, "adding a backend: %s", strerror(errno));
+			more = realloc(a->bes, (a->n_bes + 1) * sizeof(*more));
+			if (!more)
+				return sluice_fail(err, ENOMEM, "out of memory");
+			a->bes = more;
+			/* keep them sorted: one memmove per new backend */
+			while (at < a->n_bes && cmp_be(&a->bes[at], &fresh) < 0)
+				at++;
+			memmove(&a->bes[at + 1], &a->bes[at], (a->n_bes - at) * sizeof(*more));
+			a->bes[at] = fresh;
+			a->n_bes++;
+			a->be_refs[fresh.id] = 0;
+			c->be_added++;
+		}
+	}
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The ids of a frontend's backends, in f->backends' order (*sorted: sorted too). */
+static int backend_ids(const struct k8s_frontend *f, struct be_state *bes, size_t n_bes,
+		       uint32_t **ids, uint32_t **sorted)
+{
+	*ids = calloc(f->n_backends + 1, sizeof(**ids));
+	*sorted = calloc(f->n_backends + 1, sizeof(**sorted));
+	if (!*ids || !*sorted) {
+		free(*ids);
+		free(*sorted);
+		*sorted = NULL;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < f->n_backends; i++) {
+		struct lb_backend val;
+
+		backend_val(&f->backends[i], &val);
+		(*ids)[i] = (*sorted)[i] = find_be(bes, n_bes, &val)->id;
+	}
+	qsort(*sorted, f->n_backends, sizeof(**sorted), cmp_u32);
+	return 0;
+}
+
+/* The Maglev table of a frontend, as backend ids (ids[i] is f->backends[i]'s). */
+static int build_table(const struct k8s_frontend *f, const uint32_t *ids, uint32_t **out,
+		       struct sluice_error *err)
+{
+	const char **names = calloc(f->n_backends + 1, sizeof(*names));
+	char (*bufs)[64] = calloc(f->n_backends + 1, sizeof(*bufs));
+	uint32_t *table = malloc(f->maglev_size * sizeof(*table));
+	int ret;
+
+	*out = NULL;
+	if (!names || !bufs || !table) {
+		ret = sluice_fail(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < f->n_backends; i++)
+		names[i] = k8s_backend_name(&f->backends[i], bufs[i], sizeof(bufs[i]));
+	ret = k8s_maglev_build(names, f->n_backends, f->maglev_size, table, err);
+	if (ret)
+		goto out;
+	/* indexes into f->backends become backend ids */
+	for (uint32_t i = 0; i < f->maglev_size; i++)
+		table[i] = ids[table[i]];
+	*out = table;
+	table = NULL;
+out:
+	free(names);
+	free(bufs);
+	free(table);
+	return ret;
+}
+
+/* Unchanged: same settings and the same backends, hence the same table. */
+static bool same_frontend(const struct fe_state *old, const struct lb_frontend *val,
+			  const uint32_t *ids, size_t n_ids)
+{
+	return old->val.size == val->size && old->val.flags == val->flags &&
+	       old->val.affinity_timeout == val->affinity_timeout &&
+	       old->val.backends == val->backends && old->n_ids == n_ids &&
+	       !memcmp(old->ids, ids, n_ids * sizeof(*ids));
+}
+
+/*
+ * One rebuilt frontend: unchanged (decided without building its table), or
+ * a new table in free entries and the switch to it; new frontends get an id
+ * and zeroed counters.  Its backends gain a reference.
+ */
+static int sync_frontend(struct k8s_agent *a, const struct k8s_frontend *f,
+			 const struct fe_state *old, struct fe_state *fe, struct changes *c,
+			 struct sluice_error *err)
+{
+	const struct k8s_service *svc = &f->service->u.svc;
+	struct lb_frontend val = { 0 };
+	uint32_t *table = NULL, *ids;
+	int ret;
+
+	if (backend_ids(f, a->bes, a->n_bes, &ids, &fe->ids))
+		return sluice_fail(err, ENOMEM, "out of memory");
+	fe->n_ids = f->n_backends;
+	fe->service = f->service;
+	for (size_t i = 0; i < fe->n_ids; i++)
+		a->be_refs[fe->ids[i]]++;
+	val.flags = (svc->affinity ? LB_F_AFFINITY : 0) | (f->node_port ? LB_F_NODEPORT : 0);
+	val.affinity_timeout = svc->affinity_timeout;
+	val.backends = (__u16)(f->n_backends > 0xffff ? 0xffff : f->n_backends);
+	val.size = f->n_backends ? f->maglev_size : 0;
+	if (old && same_frontend(old, &val, fe->ids, fe->n_ids)) {
+		fe->val = old->val;
+		free(ids);
+		return 0;
+	}
+	ret = f->n_backends ? build_table(f, ids, &table, err) : 0;
+	free(ids);
+	if (ret)
+		return ret;
+	if (old) {
+		val.id = old->val.id;
+		c->fe_changed++;
+	} else {
+		if (id_alloc(a->fe_used, LB_MAX_FRONTENDS, &val.id)) {
+			free(table);
+			return sluice_fail(err, ENOSPC, "more than %u frontends", LB_MAX_FRONTENDS);
+		}
+		if (zero_stats(a, val.id)) {
+			free(table);
+			return sluice_fail(err, errno, "resetting counters: %s", strerror(errno));
+		}
+		c->fe_added++;
+	}
+	if (table) {
+		if (pool_alloc(&a->pool, val.size, &val.table)) {
+			free(table);
+			return sluice_fail(err, ENOSPC, "Service %s/%s: no room for a Maglev table of %u "
+					   "(lb_maglev holds %u entries: agent --table-entries)",
+					   f->service->ns, f->service->name, val.size, a->pool.entries);
+		}
+		memcpy(a->pool.mem + val.table, table, val.size * sizeof(*table));
+		free(table);
+	}
+	/* the switch: packets see the old table and size, or the new ones */
+	if (bpf_map_update_elem(a->services, &fe->key, &val, BPF_ANY))
+		return sluice_fail(err, errno, "switching a frontend: %s", strerror(errno));
+	if (old && old->val.size && pool_release(&a->pool, old->val.table, old->val.size))
+		return sluice_fail(err, ENOMEM, "out of memory");
+	fe->val = val;
+	return 0;
+}
+
+/* An old frontend of a rebuilt Service: its backends lose a reference; gone, it leaves the maps. */
+static void retire_frontend(struct k8s_agent *a, const struct fe_state *fe, bool gone,
+			    struct changes *c)
+{
+	for (size_t i = 0; i < fe->n_ids; i++)
+		a->be_refs[fe->ids[i]]--;
+	if (!gone)
+		return;
+	bpf_map_delete_elem(a->services, &fe->key);
+	if (fe->val.size)
+		pool_release(&a->pool, fe->val.table, fe->val.size);
+	id_free(a->fe_used, fe->val.id);
+	c->fe_removed++;
+}
+
+/* Backends no frontend names any more leave the map, after every switch. */
+static void drop_unused_backends(struct k8s_agent *a, struct changes *c)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < a->n_bes; i++) {
+		if (a->be_refs[a->bes[i].id]) {
+			a->bes[kept++] = a->bes[i];
+			continue;
+		}
+		bpf_map_delete_elem(a->backends, &a->bes[i].id);
+		id_free(a->be_used, a->bes[i].id);
+		c->be_removed++;
+	}
+	a->n_bes = kept;
+}
+
+/*
+ * Make the maps hold model m for the Services in scope (m has theirs only);
+ * the frontends of other Services stay as they are.
+ */
+static int sync_maps(struct k8s_agent *a, const struct scope *sc, const struct k8s_model *m,
+		     struct changes *c, struct sluice_error *err)
+{
+	struct fe_state *nf = calloc(m->n + 1, sizeof(*nf)), *all;
+	size_t i, j, n = 0;
+	int ret = 0;
+
+	if (!nf)
+		return sluice_fail(err, ENOMEM, "out of memory");
+	if (pool_settle(&a->pool) || (ret = add_backends(a, m, c, err))) {
+		free(nf);
+		return ret ? ret : sluice_fail(err, ENOMEM, "out of memory");
+	}
+	for (i = 0; i < m->n; i++) {
+		frontend_key(&m->v[i], &nf[i].key);
+		nf[i].index = i;
+	}
+	qsort(nf, m->n, sizeof(*nf), cmp_fe);
+	for (i = 0; i < m->n && !ret; i++) {
+		const struct k8s_frontend *f = &m->v[nf[i].index];
+		const struct fe_state *old = find_fe(a->fes, a->n_fes, &nf[i].key);
+
+		if ((i && !cmp_fe(&nf[i - 1], &nf[i])) || (old && !in_scope(sc, old->service)))
+			ret = sluice_fail(err, EINVAL, "Service %s/%s and another share the frontend "
+					  "%s port %u", f->service->ns, f->service->name,
+					  f->node_port ? "node" : "cluster IP", f->port);
+		else
+			ret = sync_frontend(a, f, old, &nf[i], c, err);
+	}
+	all = ret ? NULL : malloc((a->n_fes + m->n + 1) * sizeof(*all));
+	if (!all) {
+		for (i = 0; i < m->n; i++)
+			free(nf[i].ids);
+		free(nf);
+		return ret ? ret : sluice_fail(err, ENOMEM, "out of memory");
+	}
+	/* the new state: the old frontends out of scope and the rebuilt ones, merged by key */
+	for (i = 0, j = 0; i < a->n_fes || j < m->n;) {
+		if (i < a->n_fes && in_scope(sc, a->fes[i].service)) {
+			retire_frontend(a, &a->fes[i], !find_fe(nf, m->n, &a->fes[i].key), c);
+			free(a->fes[i++].ids);
+		} else if (j == m->n || (i < a->n_fes && cmp_fe(&a->fes[i], &nf[j]) < 0)) {
+			all[n++] = a->fes[i++];
+		} else {
+			all[n++] = nf[j++];
+		}
+	}
+	drop_unused_backends(a, c);
+	free(a->fes);
+	free(nf);
+	a->fes = all;
+	a->n_fes = n;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The agent's model after an apply: its frontends of Services out of scope
+ * (moved, with their backends) and the rebuilt ones (moved from m).
+ */
+static int patch_model(struct k8s_agent *a, const struct scope *sc, struct k8s_model *m,
+		       struct sluice_error *err)
+{
+	struct k8s_frontend *v = malloc((a->model.n + m->n + 1) * sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return sluice_fail(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < a->model.n; i++) {
+		if (in_scope(sc, a->model.v[i].service))
+			continue;
+		v[n++] = a->model.v[i];
+		a->model.v[i].backends = NULL;
+	}
+	if (m->n)
+		memcpy(v + n, m->v, m->n * sizeof(*v));
+	n += m->n;
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+	k8s_model_free(&a->model);
+	a->model.v = v;
+	a->model.n = n;
+	return 0;
+}
+
+enum apply_mode {
+	APPLY_MERGE,    /* apply: the objects join or replace those applied before */
+	APPLY_REMOVE,   /* delete: the objects go */
+	APPLY_REPLACE,  /* replace: the objects are all there is (kubectl apply --prune) */
+};
+
+/* Apply the request's manifests; the reply's text goes to out. */
+static int apply(struct k8s_agent *a, const struct k8s_request *req, enum apply_mode mode,
+		 FILE *out, struct sluice_error *err)
+{
+	static const struct k8s_store nothing;
+	static const char *const done[] = { "applied", "deleted", "replaced everything with" };
+	bool remove = mode == APPLY_REMOVE;
+	struct k8s_store add = { 0 }, next = { 0 };
+	struct k8s_model model = { 0 };
+	struct changes c = { 0 };
+	struct scope sc = { 0 };
+	size_t attached = 0, objects;
+	uint64_t t0 = now_ns(), t1, t2;
+	int ret = 0;
+
+	for (size_t i = 0; i < req->n_files && !ret; i++)
+		ret = k8s_parse(req->files[i].name, req->files[i].data, req->files[i].len, &add, err);
+	if (!ret && remove) {
+		for (size_t i = 0; i < add.n && !ret; i++)
+			if (!k8s_store_find(&a->store, add.v[i]->kind, add.v[i]->ns, add.v[i]->name))
+				ret = sluice_fail(err, ENOENT, "%s:%d: %s %s%s%s: not applied",
+						  add.v[i]->file, add.v[i]->line,
+						  k8s_kind_name(add.v[i]->kind), add.v[i]->ns,
+						  *add.v[i]->ns ? "/" : "", add.v[i]->name);
+	}
+	if (!ret && scope_of(a, &add, mode == APPLY_REPLACE, &sc))
+		ret = sluice_fail(err, ENOMEM, "out of memory");
+	if (!ret)
+		ret = k8s_store_merge(mode == APPLY_REPLACE ? &nothing : &a->store, &add, remove,
+				      &next, err);
+	if (!ret && !(ret = k8s_store_validate(&next, err)))
+		ret = k8s_model_build(&next, &a->node, want_service, &sc, &model, err);
+	objects = add.n;
+	if (ret) {
+		/* nothing was applied: the agent keeps its state */
+		k8s_store_free(&add);
+		k8s_store_free(&next);
+		scope_free(&sc);
+		return ret;
+	}
+	t1 = now_ns();
+	ret = sync_maps(a, &sc, &model, &c, err);
+	t2 = now_ns();
+	if (!ret)
+		ret = patch_model(a, &sc, &model, err);
+	/* the scope names Services by the strings of add's objects */
+	scope_free(&sc);
+	k8s_store_free(&add);
+	k8s_model_free(&model);
+	if (ret) {
+		k8s_store_free(&next);
+		return ret;
+	}
+	k8s_store_free(&a->store);
+	a->store = next;
+	ret = attach_pods(a, &attached, err);
+	fprintf(out, "%s %zu object%s: frontends +%zu ~%zu -%zu, backends +%zu -%zu; "
+		"checked in %.0f us, maps updated in %.0f us; datapath attached to %zu more pod%s\n",
+		done[mode], objects, objects == 1 ? "" : "s", c.fe_added, c.fe_changed,
+		c.fe_removed, c.be_added, c.be_removed, (double)(t1 - t0) / 1e3,
+		(double)(t2 - t1) / 1e3, attached, attached == 1 ? "" : "s");
+	return ret;
+}
+
+static const char *proto_str(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "UDP" : "TCP";
+}
+
+static void addr_port(const struct k8s_ip *ip, uint16_t port, char *buf, size_t size)
+{
+	struct k8s_backend b = { .ip = *ip, .port = port };
+
+	k8s_backend_name(&b, buf, size);
+}
+
+/* The counters of a frontend, summed over the CPUs. */
+static void read_stats(struct k8s_agent *a, uint32_t id, struct lb_stats *sum)
+{
+	struct lb_stats *per = calloc((size_t)a->ncpus, sizeof(*per));
+
+	memset(sum, 0, sizeof(*sum));
+	if (!per || bpf_map_lookup_elem(a->stats, &id, per)) {
+		free(per);
+		return;
+	}
+	for (int i = 0; i < a->ncpus; i++) {
+		sum->packets += per[i].packets;
+		sum->bytes += per[i].bytes;
+		sum->reply_packets += per[i].reply_packets;
+		sum->reply_bytes += per[i].reply_bytes;
+		sum->no_backend += per[i].no_backend;
+	}
+	free(per);
+}
+
+/* Conntrack flows per frontend id (forward entries), and all entries. */
+static uint32_t *count_ct(struct k8s_agent *a, uint64_t *total)
+{
+	uint32_t *per = calloc(LB_MAX_FRONTENDS, sizeof(*per));
+	struct lb_ct_key key, next;
+	struct lb_ct_entry e;
+	void *prev = NULL;
+
+	*total = 0;
+	if (!per)
+		return NULL;
+	while (!bpf_map_get_next_key(a->ct, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(a->ct, &key, &e))
+			continue;
+		++*total;
+		if (key.dir == LB_CT_FORWARD && e.frontend_id < LB_MAX_FRONTENDS)
+			per[e.frontend_id]++;
+	}
+	return per;
+}
+
+static uint32_t slots_of(const struct k8s_agent *a, const struct fe_state *fe, uint32_t id)
+{
+	const uint32_t *table = a->pool.mem + fe->val.table;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < fe->val.size; i++)
+		n += table[i] == id;
+	return n;
+}
+
+/* What status shows of a frontend, gathered once for both renderings. */
+struct backend_view {
+	char address[64];
+	const char *pod;              /* "" when unknown */
+	uint32_t id;
+	uint32_t slots;               /* of the Maglev table */
+};
+
+struct frontend_view {
+	const struct k8s_frontend *f;
+	const struct fe_state *fe;
+	char address[96];
+	struct lb_stats st;
+	uint32_t flows;               /* conntrack forward entries */
+	struct backend_view *b;       /* f->n_backends of them */
+};
+
+struct status {
+	struct frontend_view *v;
+	size_t n;
+	uint64_t ct_entries;
+};
+
+static void status_free(struct status *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		free(st->v[i].b);
+	free(st->v);
+}
+
+static int status_collect(struct k8s_agent *a, struct status *st)
+{
+	uint32_t *ct = count_ct(a, &st->ct_entries);
+
+	st->n = 0;
+	st->v = calloc(a->model.n + 1, sizeof(*st->v));
+	if (!st->v || !ct) {
+		free(ct);
+		free(st->v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < a->model.n; i++) {
+		const struct k8s_frontend *f = &a->model.v[i];
+		struct frontend_view *v = &st->v[st->n];
+		struct lb_frontend_key key;
+
+		frontend_key(f, &key);
+		v->fe = find_fe(a->fes, a->n_fes, &key);
+		if (!v->fe)
+			continue;
+		st->n++;
+		v->f = f;
+		addr_port(&f->ip, f->port, v->address, sizeof(v->address));
+		read_stats(a, v->fe->val.id, &v->st);
+		v->flows = ct[v->fe->val.id];
+		v->b = calloc(f->n_backends + 1, sizeof(*v->b));
+		if (!v->b) {
+			free(ct);
+			status_free(st);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; k < f->n_backends; k++) {
+			struct lb_backend val;
+			struct be_state *be;
+
+			backend_val(&f->backends[k], &val);
+			be = find_be(a->bes, a->n_bes, &val);
+			k8s_backend_name(&f->backends[k], v->b[k].address, sizeof(v->b[k].address));
+			v->b[k].pod = f->backends[k].pod ? f->backends[k].pod : "";
+			v->b[k].id = be ? be->id : 0;
+			v->b[k].slots = be ? slots_of(a, v->fe, be->id) : 0;
+		}
+	}
+	free(ct);
+	return 0;
+}
+
+static void status_json(struct k8s_agent *a, const struct status *st, FILE *out)
+{
+	struct json *j = json_new(out);
+
+	json_object_begin(j, NULL);
+	json_string(j, "node", a->node.name);
+	json_array_begin(j, "frontends");
+	for (size_t i = 0; i < st->n; i++) {
+		const struct frontend_view *v = &st->v[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "namespace", v->f->service->ns);
+		json_string(j, "service", v->f->service->name);
+		json_string(j, "port_name", v->f->sport->port.name);
+		json_string(j, "type", v->f->node_port ? "NodePort" : "ClusterIP");
+		json_string(j, "frontend", v->address);
+		json_string(j, "protocol", proto_str(v->f->proto));
+		json_u64(j, "id", v->fe->val.id);
+		json_u64(j, "maglev_size", v->fe->val.size);
+		json_bool(j, "session_affinity", v->fe->val.flags & LB_F_AFFINITY);
+		json_u64(j, "packets", v->st.packets);
+		json_u64(j, "bytes", v->st.bytes);
+		json_u64(j, "reply_packets", v->st.reply_packets);
+		json_u64(j, "reply_bytes", v->st.reply_bytes);
+		json_u64(j, "no_backend_drops", v->st.no_backend);
+		json_u64(j, "conntrack_flows", v->flows);
+		json_array_begin(j, "backends");
+		for (size_t k = 0; k < v->f->n_backends; k++) {
+			json_object_begin(j, NULL);
+			json_string(j, "address", v->b[k].address);
+			json_string(j, "pod", v->b[k].pod);
+			json_u64(j, "id", v->b[k].id);
+			json_u64(j, "slots", v->b[k].slots);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_u64(j, "conntrack_entries", st->ct_entries);
+	json_u64(j, "attached_pods", a->n_att);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void status_text(struct k8s_agent *a, const struct status *st, FILE *out)
+{
+	fprintf(out, "node %s: %zu frontends, %zu backends, %" PRIu64
+		" conntrack entries, datapath on %zu pods\n",
+		a->node.name, a->n_fes, a->n_bes, st->ct_entries, a->n_att);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct frontend_view *v = &st->v[i];
+		const struct k8s_frontend *f = v->f;
+
+		fprintf(out, "%s/%s%s%s %s/%s %s  maglev %u%s  flows %u  packets %llu (%llu B)  "
+			"replies %llu (%llu B)  no-backend drops %llu\n",
+			f->service->ns, f->service->name, *f->sport->port.name ? ":" : "",
+			f->sport->port.name, v->address, proto_str(f->proto),
+			f->node_port ? "NodePort" : "ClusterIP", v->fe->val.size,
+			v->fe->val.flags & LB_F_AFFINITY ? "  affinity ClientIP" : "", v->flows,
+			(unsigned long long)v->st.packets, (unsigned long long)v->st.bytes,
+			(unsigned long long)v->st.reply_packets, (unsigned long long)v->st.reply_bytes,
+			(unsigned long long)v->st.no_backend);
+		for (size_t k = 0; k < f->n_backends; k++)
+			fprintf(out, "    -> %-24s %-20s %u slots\n", v->b[k].address,
+				*v->b[k].pod ? v->b[k].pod : "-", v->b[k].slots);
+		if (!f->n_backends)
+			fprintf(out, "    (no ready backend: packets are dropped)\n");
+	}
+}
+
+static int status(struct k8s_agent *a, bool json, FILE *out, struct sluice_error *err)
+{
+	struct status st;
+
+	if (status_collect(a, &st))
+		return sluice_fail(err, ENOMEM, "out of memory");
+	(json ? status_json : status_text)(a, &st, out);
+	status_free(&st);
+	return 0;
+}
+
+/* One request: the reply is "ok\n"/"error\n" and a text. */
+static void serve_one(struct k8s_agent *a, int fd)
+{
+	struct sluice_error err = { 0 };
+	struct k8s_request req;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int ret;
+
+	if (!out)
+		return;
+	ret = k8s_request_read(fd, &req, &err);
+	if (!ret) {
+		if (!strcmp(req.verb, "apply"))
+			ret = apply(a, &req, APPLY_MERGE, out, &err);
+		else if (!strcmp(req.verb, "delete"))
+			ret = apply(a, &req, APPLY_REMOVE, out, &err);
+		else if (!strcmp(req.verb, "replace"))
+			ret = apply(a, &req, APPLY_REPLACE, out, &err);
+		else if (!strcmp(req.verb, "status"))
+			ret = status(a, !strcmp(req.arg, "json"), out, &err);
+		else
+			ret = sluice_fail(&err, EINVAL, "unknown request '%s'", req.verb);
+		k8s_request_free(&req);
+	}
+	fclose(out);
+	/* a client that hung up gets nothing: there is no one to tell */
+	if (ret) {
+		if (!k8s_write_all(fd, "error\n", 6))
+			k8s_write_all(fd, err.msg, strlen(err.msg));
+	} else if (!k8s_write_all(fd, "ok\n", 3)) {
+		k8s_write_all(fd, text, len);
+	}
+	free(text);
+}
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+int k8s_agent_serve(struct k8s_agent *a, struct sluice_error *err)
+{
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	while (!stopping) {
+		struct pollfd p = { .fd = a->listen_fd, .events = POLLIN };
+		int fd, r = poll(&p, 1, 1000);
+
+		if (r < 0 && errno != EINTR)
+			return sluice_fail(err, errno, "poll: %s", strerror(errno));
+		if (r <= 0)
+			continue;
+		fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve_one(a, fd);
+		close(fd);
+	}
+	return 0;
+}
