@@ -1,6 +1,8 @@
 #!/bin/sh
 # The bundled example: assemble, disassemble and run small packet programs,
-# show what checked mode catches, then run the bpf_conformance suite.
+# show what checked mode catches, run the bpf_conformance suite in the
+# interpreter and the JIT, show a clang-compiled object, then (as root) the
+# Kubernetes service load-balancing demo in network namespaces.
 # usage: examples/demo.sh [path/to/sluice]
 set -eu
 cd "$(dirname "$0")/.."
@@ -46,4 +48,24 @@ if [ -d "$CONFORMANCE" ]; then
 	show "$SLUICE" conformance --checked "$CONFORMANCE"
 else
 	echo "not found beside this checkout; skipped"
+fi
+
+step "The JIT: the same suite compiled to x86-64"
+if [ -d "$CONFORMANCE" ]; then
+	show "$SLUICE" conformance --engine jit "$CONFORMANCE"
+fi
+
+step "A real clang-compiled object: what the loader finds in it"
+OBJ=$(dirname "$SLUICE")/examples/bpf/xdp_filter.o
+if [ -f "$OBJ" ]; then
+	show "$SLUICE" obj show "$OBJ"
+else
+	echo "$OBJ not built; skipped"
+fi
+
+step "Kubernetes service load balancing in the kernel (examples/k8s-demo.sh)"
+if [ "$(id -u)" -eq 0 ]; then
+	examples/k8s-demo.sh "$SLUICE"
+else
+	echo "needs root (network namespaces, bpf()); run: sudo examples/k8s-demo.sh $SLUICE"
 fi
