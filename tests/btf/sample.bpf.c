@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Source of sample.bpf.o, the small clang-compiled object the BTF tests
- * read (its .BTF, .BTF.ext and CO-RE relocations).  Rebuild it with
- *   clang -target bpf -O2 -g -I/usr/include/x86_64-linux-gnu -c sample.bpf.c -o sample.bpf.o
+ * read (its .BTF, .BTF.ext and CO-RE relocations).  The build compiles it
+ * (tests/CMakeLists.txt) with the examples' flags.
  */
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
