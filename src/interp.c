@@ -56,10 +56,8 @@ typedef int (*interp_loop_fn)(const struct sluice_vm *vm,
 			      const void *const **fused);
 
 struct sluice_vm {
-	struct tinsn *code; /* count + 1: the last slot catches a fall-through */
-	size_t count;
-	const sluice_helper_fn *helper_fns; /* indexed by id */
-	sluice_helper_fn *helper_fns_owned;
+	struct tinsn *code; /* one per slot, plus one that catches a fall-through */
+	sluice_helper_fn *helper_fns; /* indexed by id, helper_limit of them */
 	uint32_t helper_limit;
 	uint64_t budget;
 	bool checked;
@@ -223,12 +221,11 @@ static int resolve_references(struct sluice_vm *vm, const struct sluice_insn *in
 	}
 	if (!limit)
 		return 0;
-	vm->helper_fns_owned = calloc(limit, sizeof(*vm->helper_fns_owned));
-	if (!vm->helper_fns_owned)
+	vm->helper_fns = calloc(limit, sizeof(*vm->helper_fns));
+	if (!vm->helper_fns)
 		return sluice_fail(err, ENOMEM, "out of memory");
 	for (uint32_t id = 0; id < limit; id++)
-		vm->helper_fns_owned[id] = sluice_helpers_fn(helpers, id);
-	vm->helper_fns = vm->helper_fns_owned;
+		vm->helper_fns[id] = sluice_helpers_fn(helpers, id);
 	vm->helper_limit = limit;
 	return 0;
 }
@@ -252,7 +249,6 @@ struct sluice_vm *sluice_vm_new(const struct sluice_insn *insns, size_t count,
 		free(vm);
 		return NULL;
 	}
-	vm->count = count;
 	vm->checked = opts->checked;
 	vm->budget = opts->insn_budget ? opts->insn_budget : UINT64_MAX;
 	if (opts->checked)
@@ -294,7 +290,7 @@ void sluice_vm_free(struct sluice_vm *vm)
 	if (!vm)
 		return;
 	free(vm->code);
-	free(vm->helper_fns_owned);
+	free(vm->helper_fns);
 	free(vm);
 }
 
