@@ -22,6 +22,17 @@
  * for an RCU grace period on every update of an outer map from user space:
  * milliseconds per service, minutes for 10,000.)
  *
+ * Conntrack ages flows as Cilium's does: a flow's forward entry holds when
+ * it last saw a packet (bpf_ktime_get_ns, CLOCK_MONOTONIC) and what TCP has
+ * said so far (LB_CT_*); lb_ct_lifetime() turns that into how long the flow
+ * may stay idle: short while only SYNs were seen, long once established,
+ * short again after FIN from both sides or a RST, middling for UDP.  An LRU
+ * hash never expires anything by itself, so the datapath treats an expired
+ * entry as missing, and the agent's garbage collector deletes expired flows
+ * and the reply entries of flows that are gone.  The reply entry holds no
+ * state of its own: it names its forward entry (lb_ct_forward_key()), and
+ * is stale once that entry has expired or moved to another backend.
+ *
  * Addresses are four big-endian words; IPv4 uses the first, the rest zero.
  */
 #ifndef SLUICE_DATAPATH_LB_H
@@ -43,6 +54,29 @@
 /* struct lb_ct_key.dir */
 #define LB_CT_FORWARD 0    /* client -> frontend: value names the backend */
 #define LB_CT_REPLY 1      /* backend -> client: value names the frontend */
+
+/* struct lb_ct_entry.flags: what a flow has shown (forward entries), LB_CT_HAIRPIN (reply ones) */
+#define LB_CT_REPLIED 0x01     /* a packet came back from the backend */
+#define LB_CT_NON_SYN 0x02     /* a TCP packet without SYN, either way */
+#define LB_CT_CLIENT_FIN 0x04
+#define LB_CT_BACKEND_FIN 0x08
+#define LB_CT_RST 0x10
+/*
+ * The client is its own backend: its packets leave with the hairpin address
+ * as their source, or its own stack would keep the replies.
+ */
+#define LB_CT_HAIRPIN 0x20
+
+/* TCP header flags, as the datapath reads them (byte 13 of the header). */
+#define LB_TCP_FIN 0x01
+#define LB_TCP_SYN 0x02
+#define LB_TCP_RST 0x04
+#define LB_TCP_ACK 0x10
+
+/* A forward entry whose backend is not known here (DSR, where the backend lives). */
+#define LB_NO_BACKEND 0xffffffffu
+
+#define LB_NSEC_PER_SEC 1000000000ull
 
 struct lb_frontend_key {
 	__be32 addr[4];
@@ -88,13 +122,28 @@ struct lb_ct_key {
 };
 
 struct lb_ct_entry {
-	__u32 backend_id;  /* forward entries */
+	__u32 backend_id;  /* forward: the flow's backend; reply: the backend it was made for */
 	__u32 frontend_id;
 	__be32 addr[4];    /* reply entries: the frontend's address and port */
 	__be16 port;
-	__u16 pad;
+	__u8 flags;        /* LB_CT_* */
+	__u8 pad;
 	__u32 pad2;
-	__u64 last_seen;   /* bpf_ktime_get_ns() of the last packet */
+	__u64 last_seen;   /* forward: the last packet's bpf_ktime_get_ns(); reply: when made */
+};
+
+/*
+ * The agent's settings for the datapath (lb_config's one element): how long
+ * idle flows live, in seconds, and the hairpin addresses.
+ */
+struct lb_config {
+	__u32 tcp_syn;         /* only SYNs seen so far */
+	__u32 tcp_established;
+	__u32 tcp_closing;     /* FIN from both sides, or a RST */
+	__u32 udp;
+	/* the source a hairpin flow's packets get: IPv4 (the first word), IPv6 */
+	__be32 hairpin4[4];
+	__be32 hairpin6[4];
 };
 
 struct lb_affinity_key {
@@ -109,6 +158,122 @@ struct lb_affinity {
 	__u32 pad;
 	__u64 last_seen;   /* bpf_ktime_get_ns() */
 };
+
+/*
+ * A flow's flags after one more packet (TCP flags tcp_flags; from the
+ * backend or from the client).  Flags only ever grow: a new connection on
+ * the same ports starts a new entry.
+ */
+static inline __attribute__((always_inline)) __u8 lb_ct_seen(__u8 flags, __u8 proto,
+							     __u8 tcp_flags, int from_backend)
+{
+	if (from_backend)
+		flags |= LB_CT_REPLIED;
+	if (proto != 6) /* IPPROTO_TCP */
+		return flags;
+	if (!(tcp_flags & LB_TCP_SYN))
+		flags |= LB_CT_NON_SYN;
+	if (tcp_flags & LB_TCP_FIN)
+		flags |= from_backend ? LB_CT_BACKEND_FIN : LB_CT_CLIENT_FIN;
+	if (tcp_flags & LB_TCP_RST)
+		flags |= LB_CT_RST;
+	return flags;
+}
+
+/* A flow's state, as the flags of its forward entry tell it. */
+enum lb_flow_state {
+	LB_FLOW_SYN_SENT,      /* no answer yet, or no packet but SYNs: no connection yet */
+	LB_FLOW_ESTABLISHED,
+	LB_FLOW_FIN_WAIT,      /* FIN from one side */
+	LB_FLOW_CLOSED,        /* FIN from both sides */
+	LB_FLOW_RESET,
+	LB_FLOW_UDP,
+	LB_FLOW_STATES
+};
+
+static inline __attribute__((always_inline)) enum lb_flow_state lb_flow_state(__u8 proto,
+									     __u8 flags)
+{
+	__u8 fins = flags & (LB_CT_CLIENT_FIN | LB_CT_BACKEND_FIN);
+
+	if (proto != 6) /* IPPROTO_TCP */
+		return LB_FLOW_UDP;
+	if (flags & LB_CT_RST)
+		return LB_FLOW_RESET;
+	if (fins == (LB_CT_CLIENT_FIN | LB_CT_BACKEND_FIN))
+		return LB_FLOW_CLOSED;
+	if ((flags & (LB_CT_REPLIED | LB_CT_NON_SYN)) != (LB_CT_REPLIED | LB_CT_NON_SYN))
+		return LB_FLOW_SYN_SENT;
+	return fins ? LB_FLOW_FIN_WAIT : LB_FLOW_ESTABLISHED;
+}
+
+/* How long a flow in this state may stay idle before it is gone, in ns. */
+static inline __attribute__((always_inline)) __u64 lb_ct_lifetime(const struct lb_config *c,
+								 __u8 proto, __u8 flags)
+{
+	__u32 s;
+
+	switch (lb_flow_state(proto, flags)) {
+	case LB_FLOW_UDP:
+		s = c->udp;
+		break;
+	case LB_FLOW_SYN_SENT:
+		s = c->tcp_syn;
+		break;
+	case LB_FLOW_CLOSED:
+	case LB_FLOW_RESET:
+		s = c->tcp_closing;
+		break;
+	default: /* established, half closed */
+		s = c->tcp_established;
+		break;
+	}
+	return s * LB_NSEC_PER_SEC;
+}
+
+/*
+ * Whether a forward entry has been idle too long at time now.  The agent's
+ * clock may read earlier than a datapath write it races with: that entry is
+ * fresh, not 584 years old.
+ */
+static inline __attribute__((always_inline)) int lb_ct_expired(const struct lb_config *c,
+							       __u8 proto,
+							       const struct lb_ct_entry *e,
+							       __u64 now)
+{
+	return now > e->last_seen && now - e->last_seen >= lb_ct_lifetime(c, proto, e->flags);
+}
+
+/* The forward entry's key of a reply entry (key r, value e). */
+static inline __attribute__((always_inline)) void lb_ct_forward_key(const struct lb_ct_key *r,
+								    const struct lb_ct_entry *e,
+								    struct lb_ct_key *fwd)
+{
+	__builtin_memset(fwd, 0, sizeof(*fwd));
+	/* a hairpin flow's client is the backend itself; the reply goes to the hairpin address */
+	__builtin_memcpy(fwd->saddr, (e->flags & LB_CT_HAIRPIN) ? r->saddr : r->daddr,
+			 sizeof(fwd->saddr));
+	__builtin_memcpy(fwd->daddr, e->addr, sizeof(fwd->daddr));
+	fwd->sport = r->dport;
+	fwd->dport = e->port;
+	fwd->proto = r->proto;
+	fwd->family = r->family;
+	fwd->dir = LB_CT_FORWARD;
+}
+
+/*
+ * Whether a reply entry (rev, of protocol proto) no longer belongs to a
+ * live flow: its forward entry (fwd, NULL when missing) is gone, expired,
+ * or has moved to another backend since the reply entry was made.
+ */
+static inline __attribute__((always_inline)) int lb_ct_reply_stale(const struct lb_config *c,
+								   __u8 proto,
+								   const struct lb_ct_entry *rev,
+								   const struct lb_ct_entry *fwd,
+								   __u64 now)
+{
+	return !fwd || fwd->backend_id != rev->backend_id || lb_ct_expired(c, proto, fwd, now);
+}
 
 /* Per frontend, per CPU: the agent sums the CPUs. */
 struct lb_stats {

@@ -3,6 +3,7 @@
 #   1. a node and 7 pods as network namespaces (examples/k8s/*.yaml)
 #   2. the agent loads the datapath into the kernel and the services into its maps
 #   3. curl from the client pod through both services' ClusterIPs: the spread
+#      (and from a backend pod through its own service: hairpin)
 #   4. web-3 stops being ready: only the flows it served move
 #   5. everything is removed again, also when a step fails or on Ctrl-C
 # usage: k8s-demo.sh [SLUICE]   (default: build/sluice)
@@ -31,11 +32,12 @@ trap 'exit 130' INT TERM
 
 step() { echo; echo "== $*"; }
 show() { echo "\$ $*"; "$@"; }
-# curl N times through a service from the client pod; count the answers
+# spread URL N [NETNS]: curl N times through a service from the client pod
+# (or NETNS); count the answers
 spread() {
 	i=0
 	while [ "$i" -lt "$2" ]; do
-		ip netns exec "$CLIENT" curl -sf -m 2 "$1" || echo "(failed)"
+		ip netns exec "${3:-$CLIENT}" curl -sf -m 2 "$1" || echo "(failed)"
 		i=$((i + 1))
 	done | sort | uniq -c | awk '{printf "    %-8s %3d requests\n", $2, $1}'
 }
@@ -64,6 +66,8 @@ echo "blog/api  http://10.96.0.20/  (ClusterIP):"
 spread http://10.96.0.20/ 30
 echo "blog/api  http://10.0.0.1:30080/  (NodePort):"
 spread http://10.0.0.1:30080/ 30
+echo "shop/web  http://10.96.0.10/  from web-1, itself a backend (hairpin):"
+spread http://10.96.0.10/ 30 "$PREFIX-shop-web-1"
 
 step "4. web-3 goes away: 300 flows (fixed source ports) before and after"
 # (a flow that fails shows as "-": the summary lines say how many did)
@@ -85,5 +89,5 @@ paste "$TMP/b" "$TMP/a" | awk '$1 != $2 {print "      " $1 " -> " $2}' | sort | 
 echo "curl after the change:"
 spread http://10.96.0.10/ 30
 
-step "5. the agent's view: frontends, Maglev slots, conntrack flows, counters"
+step "5. the agent's view: frontends, Maglev slots, counters, the latest flows in conntrack"
 show "$SLUICE" k8s status --socket "$SOCK"

@@ -11,6 +11,8 @@ PACKAGES="cmake make gcc clang llvm libclang-rt-14-dev pkg-config libcmocka-dev"
 PACKAGES="$PACKAGES libbpf-dev libelf-dev zlib1g-dev iproute2 libbpf-tools xdp-tools libxdp1"
 # `sluice disasm --jited` disassembles the JIT's x86 code with capstone.
 PACKAGES="$PACKAGES libcapstone-dev"
+# `sluice run --pcap` reads and writes packet captures through libpcap.
+PACKAGES="$PACKAGES libpcap-dev"
 # Kubernetes service load balancing: manifests through libyaml; curl for
 # its tests and demo.
 PACKAGES="$PACKAGES libyaml-dev curl"

@@ -57,6 +57,8 @@ typedef int (*interp_loop_fn)(const struct sluice_vm *vm,
 
 struct sluice_vm {
 	struct tinsn *code; /* one per slot, plus one that catches a fall-through */
+	size_t count;
+	const void *not_insn; /* the handler of an lddw's second half */
 	sluice_helper_fn *helper_fns; /* indexed by id, helper_limit of them */
 	uint32_t helper_limit;
 	uint64_t budget;
@@ -86,7 +88,7 @@ static bool access_ok(const struct interp_state *st, unsigned depth,
 		if (addr >= base && addr + size <= base + r->size)
 			return !write || r->writable;
 	}
-	return false;
+	return st->exec->allows && st->exec->allows(st->exec->user, addr, size, write);
 }
 
 static const char *region_name(const struct sluice_region *r)
@@ -249,6 +251,7 @@ struct sluice_vm *sluice_vm_new(const struct sluice_insn *insns, size_t count,
 		free(vm);
 		return NULL;
 	}
+	vm->count = count;
 	vm->checked = opts->checked;
 	vm->budget = opts->insn_budget ? opts->insn_budget : UINT64_MAX;
 	if (opts->checked)
@@ -280,6 +283,7 @@ struct sluice_vm *sluice_vm_new(const struct sluice_insn *insns, size_t count,
 		}
 	}
 	vm->code[count].handler = labels[LABEL_FELL_OFF];
+	vm->not_insn = labels[LABEL_NOT_INSN];
 	if (fused)
 		fuse_moves(vm, insns, count, fused);
 	return vm;
@@ -302,6 +306,9 @@ int sluice_vm_exec(struct sluice_vm *vm, struct sluice_exec *exec,
 
 	if (!exec || exec->sz < sizeof(struct sluice_exec))
 		return sluice_fail(err, EINVAL, "sluice_exec: bad size");
+	if (exec->entry >= vm->count || vm->code[exec->entry].handler == vm->not_insn)
+		return sluice_fail(err, EINVAL, "entry %zu is not an instruction of the program",
+				   exec->entry);
 	st.exec = exec;
 	st.err = err;
 	st.run = (struct sluice_run){ .user = exec->user };
@@ -309,7 +316,11 @@ int sluice_vm_exec(struct sluice_vm *vm, struct sluice_exec *exec,
 	/* Checked runs must be reproducible even when a program reads stack it never wrote. */
 	if (vm->checked)
 		memset(st.stack, 0, sizeof(st.stack));
+	exec->stack = st.stack;
+	exec->stack_size = sizeof(st.stack);
 	ret = vm->loop(vm, &st, NULL, NULL);
+	exec->stack = NULL;
+	exec->stack_size = 0;
 	exec->executed = st.executed;
 	if (!ret)
 		*r0 = st.r0;

@@ -93,7 +93,7 @@ static int INTERP_NAME(const struct sluice_vm *vm, struct interp_state *st,
 		*fused_out = fused;
 		return 0;
 	}
-	pc = vm->code;
+	pc = vm->code + st->exec->entry;
 #if INTERP_BUDGET
 	budget = vm->budget; /* a local: stores through BPF pointers could alias vm */
 #endif
@@ -299,12 +299,12 @@ static int INTERP_NAME(const struct sluice_vm *vm, struct interp_state *st,
 	 */
 #define PACKET_LOAD(name, bytes, offset)                                        \
 	CASE(name) {                                                            \
-		int64_t at = (int32_t)(offset);                                 \
-		if (at < 0 || (uint64_t)at + bytes > st->exec->packet_len) {    \
+		const uint8_t *at = exec_packet_at(st->exec, (int32_t)(offset), bytes); \
+		if (!at) {                                                      \
 			reg[0] = 0;                                             \
 			goto done;                                              \
 		}                                                               \
-		reg[0] = load_be((const uint8_t *)st->exec->packet + at, bytes); \
+		reg[0] = load_be(at, bytes);                                    \
 		NEXT();                                                         \
 	}
 	PACKET_LOAD(LDABSB, 1, pc->imm)

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE /* basename() that does not modify its argument */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ struct sluice_kernel_attachment {
 	struct bpf_tc_hook tc_hook;
 	struct bpf_tc_opts tc_opts;
 	bool created_qdisc;
+	struct bpf_link *link; /* tracepoint and cgroup attachments */
 };
 
 /*
@@ -826,7 +828,7 @@ int sluice_kernel_test_run(struct sluice_kernel_object *obj, size_t i,
 	if (!run || run->sz < sizeof(*run))
 		return sluice_fail(err, EINVAL, "test run: struct sluice_kernel_run of unknown size");
 	if (run->data_size_in > UINT32_MAX || run->data_size_out > UINT32_MAX ||
-	    run->ctx_size_in > UINT32_MAX)
+	    run->ctx_size_in > UINT32_MAX || run->ctx_size_out > UINT32_MAX)
 		return sluice_fail(err, E2BIG, "test run: input larger than 4 GiB");
 	fd = loaded_fd(obj, i, err);
 	if (fd < 0)
@@ -837,6 +839,8 @@ int sluice_kernel_test_run(struct sluice_kernel_object *obj, size_t i,
 	t.data_size_out = (uint32_t)run->data_size_out;
 	t.ctx_in = run->ctx_in;
 	t.ctx_size_in = (uint32_t)run->ctx_size_in;
+	t.ctx_out = run->ctx_out;
+	t.ctx_size_out = (uint32_t)(run->ctx_out ? run->ctx_size_out : 0);
 	t.repeat = (int)(run->repeat ? run->repeat : 1);
 	if (bpf_prog_test_run_opts(fd, &t)) {
 		int e = errno;
@@ -853,7 +857,33 @@ int sluice_kernel_test_run(struct sluice_kernel_object *obj, size_t i,
 	run->retval = t.retval;
 	run->duration_ns = t.duration;
 	run->data_size_out = t.data_size_out;
+	run->ctx_size_out = t.ctx_size_out;
 	return 0;
+}
+
+int sluice_kernel_map_fd(struct sluice_kernel_object *obj, size_t i,
+			 struct sluice_error *err)
+{
+	struct sluice_kernel_verdict v;
+	struct bpf_map *m;
+	size_t n = 0;
+	int ret;
+
+	if (i >= obj->map_count)
+		return sluice_fail(err, EINVAL, "%s: no map %zu", obj->label, i);
+	if (obj->prog_count) {
+		ret = sluice_kernel_load_prog(obj, 0, &v, err);
+		if (ret)
+			return ret;
+	}
+	if (!obj->loaded)
+		return sluice_fail(err, ENOENT, "%s: no program loaded, so no map was created",
+				   obj->label);
+	/* maps come in the same order in every instance */
+	bpf_object__for_each_map(m, obj->loaded)
+		if (n++ == i)
+			return bpf_map__fd(m);
+	return sluice_fail(err, ENOENT, "%s: no map %zu in the loaded object", obj->label, i);
 }
 
 static int attach_tc(struct sluice_kernel_attachment *att, struct sluice_error *err)
@@ -919,11 +949,102 @@ int sluice_kernel_attach(struct sluice_kernel_object *obj, size_t i, int ifindex
 	return 0;
 }
 
+/* A program of the loaded instance attached by link, made by attach (libbpf's NULL + errno). */
+static int attach_link(struct sluice_kernel_object *obj, size_t i, const char *what,
+		       struct bpf_link *(*attach)(const struct bpf_program *p, const void *arg),
+		       const void *arg, struct sluice_kernel_attachment **out,
+		       struct sluice_error *err)
+{
+	struct sluice_kernel_attachment *att;
+	struct libbpf_said s;
+	struct bpf_link *link;
+	int fd = loaded_fd(obj, i, err), e;
+
+	if (fd < 0)
+		return fd;
+	att = calloc(1, sizeof(*att));
+	if (!att)
+		return sluice_fail(err, ENOMEM, "out of memory");
+	listen_to_libbpf(&s);
+	link = attach(instance_prog(obj->loaded, i), arg);
+	e = errno;
+	stop_listening(&s);
+	if (!link) {
+		free(att);
+		return sluice_fail(err, as_errno(e), "%s: cannot attach to %s: %s",
+				   obj->progs[i].name, what, s.first[0] ? s.first : strerror(e));
+	}
+	att->link = link;
+	att->prog_fd = fd;
+	*out = att;
+	return 0;
+}
+
+static struct bpf_link *attach_tp(const struct bpf_program *p, const void *section)
+{
+	const char *rest = strchr(section, '/');
+	char category[128];
+	size_t len;
+
+	/* "tracepoint/CATEGORY/NAME" or "tp/CATEGORY/NAME" */
+	if (!rest || !strchr(rest + 1, '/')) {
+		errno = EINVAL;
+		return NULL;
+	}
+	len = (size_t)(strchr(rest + 1, '/') - (rest + 1));
+	if (len >= sizeof(category)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	memcpy(category, rest + 1, len);
+	category[len] = '\0';
+	return bpf_program__attach_tracepoint(p, category, rest + 1 + len + 1);
+}
+
+int sluice_kernel_attach_tracepoint(struct sluice_kernel_object *obj, size_t i,
+				    struct sluice_kernel_attachment **out,
+				    struct sluice_error *err)
+{
+	const char *section;
+
+	if (i >= obj->prog_count)
+		return sluice_fail(err, EINVAL, "%s: no program %zu", obj->label, i);
+	section = obj->progs[i].section;
+	if (strncmp(section, "tracepoint/", 11) && strncmp(section, "tp/", 3))
+		return sluice_fail(err, EINVAL, "%s: section '%s' names no tracepoint",
+				   obj->progs[i].name, section);
+	return attach_link(obj, i, section, attach_tp, section, out, err);
+}
+
+static struct bpf_link *attach_cg(const struct bpf_program *p, const void *cgroup_fd)
+{
+	return bpf_program__attach_cgroup(p, *(const int *)cgroup_fd);
+}
+
+int sluice_kernel_attach_cgroup(struct sluice_kernel_object *obj, size_t i,
+				const char *cgroup_path, struct sluice_kernel_attachment **out,
+				struct sluice_error *err)
+{
+	int fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return sluice_fail(err, errno, "cgroup %s: %s", cgroup_path, strerror(errno));
+	/* the link holds the cgroup; the directory's descriptor is not needed after */
+	ret = attach_link(obj, i, cgroup_path, attach_cg, &fd, out, err);
+	close(fd);
+	return ret;
+}
+
 int sluice_kernel_detach(struct sluice_kernel_attachment *att, struct sluice_error *err)
 {
 	struct libbpf_said s;
 	int ret;
 
+	if (att->link) {
+		ret = bpf_link__destroy(att->link);
+		free(att);
+		return ret ? sluice_fail(err, -ret, "cannot detach: %s", strerror(-ret)) : 0;
+	}
 	listen_to_libbpf(&s);
 	if (att->hook == SLUICE_HOOK_XDP) {
 		/* only if our program is still the one attached */

@@ -88,6 +88,8 @@ struct map {
 	char *owned_name;      /* names made here rather than found in the file */
 	bool has_inner;        /* a BTF map-in-map, whose inner definition is added last */
 	struct sluice_map_def inner;
+	uint64_t values_off;   /* where `values` starts in its .maps variable (0: none) */
+	struct sluice_map_slot *slots;
 };
 
 enum ext_type { EXT_KCFG, EXT_KSYM };
@@ -743,6 +745,82 @@ static int add_btf_map(struct sluice_object *obj, const struct btf_type *sec,
 	m->has_inner = has_inner;
 	m->inner = inner;
 	fix_map_sizes(&m->inner);
+	for (unsigned i = 0; i < btf_vlen(def_t); i++)
+		if (!strcmp(btf_str(obj->btf, btf_members(def_t)[i].name_off), "values"))
+			m->values_off = btf_member_bit_offset(def_t, i) / 8;
+	return 0;
+}
+
+/* The BTF map whose .maps variable holds offset, or NULL. */
+static struct map *btf_map_at(struct sluice_object *obj, uint64_t offset)
+{
+	struct map *found = NULL;
+
+	for (size_t i = 0; i < obj->nmaps; i++) {
+		struct map *m = &obj->maps[i];
+
+		if (m->sec_idx == obj->maps_shndx && m->sec_offset <= offset &&
+		    (!found || m->sec_offset > found->sec_offset))
+			found = m;
+	}
+	return found;
+}
+
+static const char *prog_name_at(const struct sluice_object *obj, const struct elf_symbol *sym)
+{
+	for (size_t i = 0; i < obj->nmains; i++)
+		if (obj->mains[i]->sec_idx == sym->shndx &&
+		    obj->mains[i]->sec_insn_off * SLUICE_INSN_SIZE == sym->value)
+			return obj->mains[i]->name;
+	return NULL;
+}
+
+/*
+ * `.values = { ... }` of prog arrays and maps of maps: relocations against
+ * .maps name the program or map each slot starts with (libbpf's
+ * bpf_object__collect_map_relos).
+ */
+static int collect_map_slots(struct sluice_object *obj, struct sluice_error *err)
+{
+	for (size_t i = 0; i < obj->elf.nrelocs; i++) {
+		const struct elf_relocs *rs = &obj->elf.relocs[i];
+
+		if (!obj->maps_shndx || rs->target != obj->maps_shndx)
+			continue;
+		for (size_t j = 0; j < rs->count; j++) {
+			const struct elf_symbol *sym = &obj->elf.symbols[rs->relocs[j].sym];
+			struct map *m = btf_map_at(obj, rs->relocs[j].offset);
+			uint64_t at = rs->relocs[j].offset - (m ? m->sec_offset : 0);
+			struct sluice_map_slot slot = { .map = -1 };
+			struct sluice_map_slot *grown;
+
+			if (!m || !m->values_off || at < m->values_off || (at - m->values_off) % 8)
+				return sluice_fail(err, EINVAL, "%s: .maps relocation at 0x%" PRIx64 " is not a slot of a map's 'values'",
+						   obj->path, rs->relocs[j].offset);
+			slot.index = (uint32_t)((at - m->values_off) / 8);
+			if (slot.index >= m->def.max_entries)
+				return sluice_fail(err, EINVAL, "%s: map '%s': slot %u is past max_entries %u",
+						   obj->path, m->def.name, slot.index, m->def.max_entries);
+			if (m->def.type == BPF_MAP_TYPE_PROG_ARRAY) {
+				slot.prog = prog_name_at(obj, sym);
+				if (!slot.prog)
+					return sluice_fail(err, EINVAL, "%s: map '%s': slot %u names '%s', which is not a program",
+							   obj->path, m->def.name, slot.index, sym->name);
+			} else {
+				slot.map = sym->shndx == obj->maps_shndx ?
+					   sluice_object_find_map(obj, sym->name) : -1;
+				if (slot.map < 0)
+					return sluice_fail(err, EINVAL, "%s: map '%s': slot %u names '%s', which is not a map",
+							   obj->path, m->def.name, slot.index, sym->name);
+			}
+			grown = realloc(m->slots, (m->def.nslots + 1) * sizeof(*grown));
+			if (!grown)
+				return oom(err);
+			m->slots = grown;
+			m->slots[m->def.nslots++] = slot;
+			m->def.slots = m->slots;
+		}
+	}
 	return 0;
 }
 
@@ -1746,6 +1824,8 @@ static int open_object(struct sluice_object *obj, const void *data, size_t size,
 	if (!ret)
 		ret = collect_relocs(obj, err);
 	if (!ret)
+		ret = collect_map_slots(obj, err);
+	if (!ret)
 		ret = resolve_ksyms(obj, err);
 	if (!ret)
 		ret = relocate_core(obj, err);
@@ -1831,8 +1911,10 @@ void sluice_object_close(struct sluice_object *obj)
 	}
 	free(obj->progs);
 	free(obj->mains);
-	for (size_t i = 0; i < obj->nmaps; i++)
+	for (size_t i = 0; i < obj->nmaps; i++) {
 		free(obj->maps[i].owned_name);
+		free(obj->maps[i].slots);
+	}
 	free(obj->maps);
 	free(obj->exts);
 	free(obj->kconfig_data);
@@ -1856,6 +1938,20 @@ const char *sluice_object_name(const struct sluice_object *obj)
 const char *sluice_object_license(const struct sluice_object *obj)
 {
 	return obj->license;
+}
+
+bool sluice_object_gpl_compatible(const struct sluice_object *obj)
+{
+	/* license_is_gpl_compatible() in the kernel's module code */
+	static const char *const gpl[] = {
+		"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+		"Dual MIT/GPL", "Dual MPL/GPL",
+	};
+
+	for (size_t i = 0; i < sizeof(gpl) / sizeof(gpl[0]); i++)
+		if (!strcmp(obj->license, gpl[i]))
+			return true;
+	return false;
 }
 
 uint32_t sluice_object_kversion(const struct sluice_object *obj)

@@ -54,6 +54,7 @@ struct gen {
 	uint64_t rng;
 	const struct progen_opts *opts;
 	int ptr;           /* the register holding the input pointer */
+	unsigned regs;     /* bit r: rN may be chosen (progen_alu_block narrows it) */
 	unsigned defined;  /* bit r: rN holds data */
 	unsigned func;     /* the function being generated: 0 is main */
 	unsigned nfuncs;   /* functions 1..nfuncs follow main */
@@ -165,7 +166,7 @@ static int pick_reg(struct gen *g)
 
 	do
 		r = (int)below(g, NDATA);
-	while (r == g->ptr);
+	while (r == g->ptr || !(g->regs & (1u << r)));
 	return r;
 }
 
@@ -568,7 +569,7 @@ size_t progen_generate(uint64_t seed, const struct progen_opts *opts,
 	static struct gen g; /* the call list is large; tests generate from one thread */
 
 	build_lists();
-	g = (struct gen){ .out = out, .rng = seed, .opts = opts };
+	g = (struct gen){ .out = out, .rng = seed, .opts = opts, .regs = (1u << NDATA) - 1 };
 	g.ptr = 6 + (int)below(&g, 4); /* callee-saved, so helpers keep it */
 	g.nfuncs = below(&g, opts->max_funcs + 1);
 	gen_function(&g, 0, opts->statements);
@@ -576,5 +577,34 @@ size_t progen_generate(uint64_t seed, const struct progen_opts *opts,
 		gen_function(&g, f, 1 + opts->statements / 3);
 	for (size_t i = 0; i < g.ncalls; i++)
 		g.out[g.calls[i].pc].imm = (int32_t)(g.func_pc[g.calls[i].func] - (g.calls[i].pc + 1));
+	return g.n;
+}
+
+size_t progen_alu_block(uint64_t seed, unsigned regs, unsigned live, unsigned statements,
+			struct sluice_insn out[PROGEN_MAX_ALU_BLOCK])
+{
+	static const struct progen_opts no_memory = { .input_size = 16 };
+	struct gen g = {
+		.out = out, .rng = seed, .opts = &no_memory, .ptr = FP,
+		.regs = regs & ((1u << NDATA) - 1), .defined = live & regs,
+	};
+
+	build_lists();
+	if (!g.regs)
+		return 0;
+	if (statements > PROGEN_MAX_ALU_STATEMENTS)
+		statements = PROGEN_MAX_ALU_STATEMENTS;
+	for (unsigned i = 0; i < statements; i++) {
+		unsigned roll = below(&g, 100);
+
+		if (roll < 45)
+			gen_alu(&g, SHAPE_ALU_IMM);
+		else if (roll < 85)
+			gen_alu(&g, SHAPE_ALU_REG);
+		else if (roll < 95)
+			gen_alu(&g, SHAPE_ALU_UNARY);
+		else if (__builtin_popcount(g.regs) >= 3) /* a rotation needs three registers */
+			gen_rotation(&g);
+	}
 	return g.n;
 }

@@ -62,4 +62,19 @@ struct progen_opts {
 size_t progen_generate(uint64_t seed, const struct progen_opts *opts,
 		       struct sluice_insn out[PROGEN_MAX_INSNS]);
 
+/*
+ * A straight-line block of about `statements` ALU instructions of both
+ * widths (edge immediates, shifts by counts past the width, division by
+ * zero, byte swaps, rotations) that reads and writes only the registers in
+ * regs (r0-r9), for generators that need scalars computed in varied ways
+ * (tests/verifier/vgen.c).  Registers in live already hold values the
+ * block mixes in; the others get a constant before they are read.  Returns
+ * the slots written.
+ */
+#define PROGEN_MAX_ALU_STATEMENTS 16
+/* Each statement takes at most 5 slots (a rotation), plus 2 per lddw of a constant. */
+#define PROGEN_MAX_ALU_BLOCK (PROGEN_MAX_ALU_STATEMENTS * 9)
+size_t progen_alu_block(uint64_t seed, unsigned regs, unsigned live, unsigned statements,
+			struct sluice_insn out[PROGEN_MAX_ALU_BLOCK]);
+
 #endif

@@ -778,6 +778,31 @@ static void exec_args_fill_r1_to_r5(void **state)
 	sluice_vm_free(vm);
 }
 
+/* A callback starts at its subprogram with its own arguments, and returns from it. */
+static void exec_starts_at_entry(void **state)
+{
+	struct sluice_exec exec = { .sz = sizeof(exec), .args = { 7 }, .entry = 4 };
+	struct sluice_vm *vm = vm_from("mov %r0, 1\n"
+				       "lddw %r2, 0x100000000\n"
+				       "exit\n"
+				       "mov %r0, %r1\n"
+				       "mul %r0, 6\n"
+				       "exit\n",
+				       NULL, false, 0);
+	static const char *const half[] = { "entry 2", "not an instruction", NULL };
+	static const char *const past[] = { "entry 7", NULL };
+
+	(void)state;
+	assert_int_equal(run_ok(vm, &exec), 42);
+	exec.entry = 0;
+	assert_int_equal(run_ok(vm, &exec), 1);
+	exec.entry = 2; /* the lddw's second half */
+	run_fails(vm, &exec, EINVAL, half);
+	exec.entry = 7;
+	run_fails(vm, &exec, EINVAL, past);
+	sluice_vm_free(vm);
+}
+
 static void vm_runs_many_times(void **state)
 {
 	uint8_t mem[8] = { 5, 0, 0, 0, 0, 0, 0, 0 };
@@ -846,6 +871,7 @@ int main(void)
 		cmocka_unit_test(ld_abs_out_of_range_returns_zero),
 		cmocka_unit_test(falling_off_the_end_is_an_error),
 		cmocka_unit_test(exec_args_fill_r1_to_r5),
+		cmocka_unit_test(exec_starts_at_entry),
 		cmocka_unit_test(vm_runs_many_times),
 	};
 

@@ -283,6 +283,17 @@ static void test_btf_maps(void **state)
 	check_map(obj, "classes.inner", BPF_MAP_TYPE_ARRAY, 4, 8, 2, 0);
 	assert_true(map_named(obj, "flows")->btf_key_type_id > 0);
 	assert_int_equal(map_named(obj, "jump")->btf_key_type_id, 0);
+	/* .values = { [ACTION_DROP - 1] = &xdp_drop_tail } and the two counters */
+	assert_int_equal(map_named(obj, "jump")->nslots, 1);
+	assert_int_equal(map_named(obj, "jump")->slots[0].index, 0);
+	assert_string_equal(map_named(obj, "jump")->slots[0].prog, "xdp_drop_tail");
+	assert_int_equal(classes->nslots, 2);
+	assert_int_equal(classes->slots[0].index, 0);
+	assert_int_equal(classes->slots[0].map, sluice_object_find_map(obj, "local_counters"));
+	assert_null(classes->slots[0].prog);
+	assert_int_equal(classes->slots[1].index, 1);
+	assert_int_equal(classes->slots[1].map, sluice_object_find_map(obj, "remote_counters"));
+	assert_int_equal(map_named(obj, "flows")->nslots, 0);
 	/* xdp_router uses every map but the two inner instances */
 	assert_int_equal(maps_loaded(obj, p), 0x1fc);
 	sluice_object_close(obj);

@@ -2,7 +2,7 @@
 # there in place, and folds the sorted keys into h = h * 31 + key so the
 # result depends on their order.  Nested loops, so it runs on Sluice only.
 #
-# Input: 64 bytes, sixteen keys.
+# Input: 64 bytes, sixteen keys (bench_jit gives them in descending order).
 
 	mov %r2, 0		# copy the keys to the stack, r10-64 .. r10-1
 copy:
@@ -15,12 +15,11 @@ copy:
 	add %r2, 4
 	jlt %r2, 64, copy
 
-	mov %r5, 60		# bytes still unsorted past the first key
-pass:
-	mov %r2, %r10		# cursor, from the first key
-	sub %r2, 64
-	mov %r6, %r2		# the last key still unsorted
-	add %r6, %r5
+	mov %r5, 15		# comparisons in this pass (counts, not cursors:
+pass:				# see checksum.s)
+	mov %r2, %r10		# cursor, from the first key (added: the
+	add %r2, -64		# kernel's verifier refuses `sub` on fp)
+	mov %r6, %r5
 compare:
 	ldxw %r3, [%r2+0]
 	ldxw %r4, [%r2+4]
@@ -29,17 +28,20 @@ compare:
 	stxw [%r2+4], %r3
 ordered:
 	add %r2, 4
-	jlt %r2, %r6, compare
-	sub %r5, 4
+	sub %r6, 1
+	jne %r6, 0, compare
+	sub %r5, 1
 	jne %r5, 0, pass
 
 	mov %r0, 0		# h = h * 31 + key over the sorted keys
 	mov %r2, %r10
-	sub %r2, 64
+	add %r2, -64
+	mov %r6, 16
 fold:
 	ldxw %r3, [%r2+0]
 	mul %r0, 31
 	add %r0, %r3
 	add %r2, 4
-	jne %r2, %r10, fold
+	sub %r6, 1
+	jne %r6, 0, fold
 	exit

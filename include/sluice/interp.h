@@ -52,8 +52,35 @@ struct sluice_exec {
 	/* The packet that the legacy LD_ABS / LD_IND instructions read. */
 	const void *packet;
 	size_t packet_len;
+	/*
+	 * Where its link-layer and network headers start, at or before packet
+	 * in the same buffer: LD_ABS / LD_IND offsets in the kernel's
+	 * SKF_LL_OFF and SKF_NET_OFF ranges read from them.  NULL: those
+	 * offsets are outside, as every other negative one.
+	 */
+	const void *packet_ll;
+	const void *packet_net;
 	void *user;        /* handed to helpers through sluice_run_user */
 	uint64_t executed; /* out: instructions executed, when counted (see opts) */
+	/*
+	 * The instruction to start at, 0 for the program's first.  A callback
+	 * (bpf_loop's, bpf_for_each_map_elem's) starts at its subprogram, in a
+	 * fresh frame, with args as its r1..r5.  Interpreter only.
+	 */
+	size_t entry;
+	/*
+	 * Out, while the run is inside a helper: the interpreter's stack frames,
+	 * so that a callback the helper runs (checked, in a run of its own) can
+	 * be allowed the caller's stack it was handed pointers into.
+	 */
+	void *stack;
+	size_t stack_size;
+	/*
+	 * Checked mode: asked about an access that no region holds, for memory
+	 * that appears while the program runs (the inner map a lookup in a map
+	 * of maps hands out).  NULL: such an access faults.
+	 */
+	bool (*allows)(void *user, uint64_t addr, uint64_t size, bool write);
 };
 
 /*

@@ -126,10 +126,22 @@ struct sluice_kernel_run {
 	uint32_t repeat;      /* runs; 0 means 1 */
 	uint32_t retval;      /* out: the program's return value */
 	uint32_t duration_ns; /* out: mean time of one run */
+	void *ctx_out;        /* room for the context as the program left it, may be NULL */
+	size_t ctx_size_out;  /* in: room in ctx_out; out: the context's size */
 };
 
 int sluice_kernel_test_run(struct sluice_kernel_object *obj, size_t i,
 			   struct sluice_kernel_run *run, struct sluice_error *err);
+
+/*
+ * The file descriptor of map i (sluice_kernel_map_name's index) as the
+ * loaded object holds it, loading the object first: for libbpf's
+ * bpf_map_update_elem / bpf_map_get_next_key / bpf_map_lookup_elem, to fill
+ * a map before test runs and read it after.  Valid until the object is
+ * closed; -ENOENT when no program of the object loaded.
+ */
+int sluice_kernel_map_fd(struct sluice_kernel_object *obj, size_t i,
+			 struct sluice_error *err);
 
 /* Where a loaded program can be attached to a network interface. */
 enum sluice_kernel_hook {
@@ -146,6 +158,23 @@ enum sluice_kernel_hook {
 int sluice_kernel_attach(struct sluice_kernel_object *obj, size_t i, int ifindex,
 			 enum sluice_kernel_hook hook, uint32_t flags,
 			 struct sluice_kernel_attachment **out, struct sluice_error *err);
+/*
+ * Attach loaded program i to the tracepoint its section names
+ * ("tracepoint/sched/sched_process_exec", "tp/..."), through a BPF link.
+ * tracefs must be mounted (libbpf reads the tracepoint's id there).
+ */
+int sluice_kernel_attach_tracepoint(struct sluice_kernel_object *obj, size_t i,
+				    struct sluice_kernel_attachment **out,
+				    struct sluice_error *err);
+/*
+ * Attach loaded program i to the cgroup v2 directory at cgroup_path, at the
+ * hook its section names ("cgroup/connect4", "cgroup/sock_create", ...),
+ * through a BPF link: other programs on the cgroup stay, and the program
+ * leaves with the link, at the latest when this process exits.
+ */
+int sluice_kernel_attach_cgroup(struct sluice_kernel_object *obj, size_t i,
+				const char *cgroup_path, struct sluice_kernel_attachment **out,
+				struct sluice_error *err);
 /* Detach and free the attachment (also on failure, which is reported). */
 int sluice_kernel_detach(struct sluice_kernel_attachment *att, struct sluice_error *err);
 

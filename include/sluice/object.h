@@ -47,6 +47,16 @@ enum sluice_map_origin {
 	SLUICE_MAP_KCONFIG, /* .kconfig externs */
 };
 
+/*
+ * A slot a prog array or a map of maps starts with, from the object's
+ * `.values = { [i] = &prog_or_map }`: the loader fills it once both exist.
+ */
+struct sluice_map_slot {
+	uint32_t index;
+	const char *prog;     /* prog arrays: the program's name */
+	int map;              /* maps of maps: the inner map's index (else -1) */
+};
+
 struct sluice_map_def {
 	const char *name;     /* as libbpf names it: "events", "execsnoo.rodata" */
 	const char *section;  /* ".maps", ".rodata", ... */
@@ -63,6 +73,8 @@ struct sluice_map_def {
 	int inner_map;        /* index of the inner map's definition, or -1 */
 	const void *init_data;      /* initial contents of global data, or NULL */
 	size_t init_size;
+	const struct sluice_map_slot *slots; /* initial slots, NULL when none */
+	size_t nslots;
 };
 
 /* A BTF.ext line_info record, with its strings resolved. */
@@ -91,6 +103,8 @@ void sluice_object_close(struct sluice_object *obj);
 
 const char *sluice_object_name(const struct sluice_object *obj);
 const char *sluice_object_license(const struct sluice_object *obj); /* "" if none */
+/* Whether the license lets programs call GPL-only helpers (the kernel's list). */
+bool sluice_object_gpl_compatible(const struct sluice_object *obj);
 uint32_t sluice_object_kversion(const struct sluice_object *obj);
 
 /* Non-fatal findings while opening (unknown sections, ...), one line each. */

@@ -29,8 +29,16 @@ int cmd_conformance(const struct cli *cli, int argc, char **argv);
 int cmd_obj(const struct cli *cli, int argc, char **argv);
 int cmd_load(const struct cli *cli, int argc, char **argv);
 int cmd_test_run(const struct cli *cli, int argc, char **argv);
+int cmd_attach(const struct cli *cli, int argc, char **argv);
+int cmd_trace(const struct cli *cli, int argc, char **argv);
 int cmd_k8s(const struct cli *cli, int argc, char **argv);
 int cmd_map(const struct cli *cli, int argc, char **argv);
+int cmd_verify(const struct cli *cli, int argc, char **argv);
+int cmd_security(const struct cli *cli, int argc, char **argv);
+int cmd_exec(const struct cli *cli, int argc, char **argv);
+int cmd_events(const struct cli *cli, int argc, char **argv);
+/* A runtime-security BPF object built beside this binary (build/security/NAME.o). */
+int security_object_path(const char *name, char *buf, size_t size);
 
 /*
  * What load and test-run share (cmd_load.c): the options --backend NAME and

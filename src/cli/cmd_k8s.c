@@ -4,9 +4,13 @@
  *   agent      load the datapath, hold its maps, serve the commands below
  *   apply/delete -f DIR|FILE   change the services the agent balances
  *   status     frontends, backends, Maglev slots, conntrack, counters
+ *   gc         conntrack's garbage collection, now
+ *   policy     NetworkPolicy: identities, each pod's effective rules, drops
+ *   why        which policy allows a connection, or which denies it by default
  *   topology up|down   pods as network namespaces on one node namespace
  *   echo       the backend pods' server (started by topology up)
  *   probe      a client: new flows to an address, which backend answered
+ *   reach      every pod to every pod at once: the NetworkPolicy truth table
  * The pieces live in src/k8s/; this file parses arguments and prints.
  */
 #define _GNU_SOURCE
@@ -16,6 +20,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +31,7 @@
 #include "json.h"
 #include "k8s/agent.h"
 #include "k8s/echo.h"
+#include "k8s/reach.h"
 #include "k8s/topology.h"
 #include "k8s/wire.h"
 
@@ -69,6 +75,44 @@ static int parse_port(const char *s, uint16_t *out)
 	return 0;
 }
 
+static int parse_seconds(const char *s, unsigned min, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s < '0' || *s > '9' || *end || v < min || v > 86400)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* NAME=SECONDS, NAME one of struct k8s_ct_timeouts' fields with '-' for '_'. */
+static int parse_ct_timeout(const char *arg, struct k8s_ct_timeouts *t)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "tcp-syn", offsetof(struct k8s_ct_timeouts, tcp_syn) },
+		{ "tcp-established", offsetof(struct k8s_ct_timeouts, tcp_established) },
+		{ "tcp-closing", offsetof(struct k8s_ct_timeouts, tcp_closing) },
+		{ "udp", offsetof(struct k8s_ct_timeouts, udp) },
+	};
+	const char *eq = strchr(arg, '=');
+	unsigned seconds;
+
+	if (!eq || parse_seconds(eq + 1, 1, &seconds))
+		return -1;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strlen(fields[i].name) == (size_t)(eq - arg) &&
+		    !strncmp(arg, fields[i].name, (size_t)(eq - arg))) {
+			*(uint32_t *)((char *)t + fields[i].offset) = seconds;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static int cmd_agent(const struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -81,9 +125,12 @@ static int cmd_agent(const struct cli *cli, int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "table-entries", required_argument, NULL, 't' },
 		{ "ext-if", required_argument, NULL, 'x' },
+		{ "ct-timeout", required_argument, NULL, 'c' },
+		{ "ct-gc-interval", required_argument, NULL, 'g' },
 		{ 0 },
 	};
-	struct k8s_agent_opts o = { .node = { .name = K8S_NODE_NAME } };
+	struct k8s_agent_opts o = { .node = { .name = K8S_NODE_NAME }, .ct = K8S_CT_TIMEOUTS_DEFAULT,
+				    .ct_gc_interval = K8S_CT_GC_INTERVAL_DEFAULT };
 	char object[PATH_MAX];
 	const char *pidfile = NULL;
 	struct sluice_error err = { 0 };
@@ -123,6 +170,16 @@ static int cmd_agent(const struct cli *cli, int argc, char **argv)
 			break;
 		case 'x':
 			o.ext_ifname = strcmp(optarg, "none") ? optarg : "";
+			break;
+		case 'c':
+			if (parse_ct_timeout(optarg, &o.ct))
+				return usage(cli, "agent", "--ct-timeout: tcp-syn, tcp-established, "
+					     "tcp-closing or udp =SECONDS (1 to 86400)");
+			break;
+		case 'g':
+			if (parse_seconds(optarg, 0, &o.ct_gc_interval))
+				return usage(cli, "agent", "--ct-gc-interval: 0 (on request only) to "
+					     "86400 seconds");
 			break;
 		case 't':
 			o.table_entries = (uint32_t)strtoul(optarg, NULL, 10);
@@ -198,7 +255,8 @@ static int call_agent(const struct cli *cli, const char *socket_path, struct k8s
 		free(reply);
 		return CLI_FAILED;
 	}
-	if (cli->json && strcmp(req->verb, "status")) {
+	/* status and policy answer in JSON themselves */
+	if (cli->json && strcmp(req->verb, "status") && strcmp(req->verb, "policy")) {
 		struct json *j = json_new(stdout);
 
 		reply[strcspn(reply, "\n")] = 0;
@@ -332,6 +390,64 @@ static int cmd_status(const struct cli *cli, int argc, char **argv)
 	return call_agent(cli, m.socket_path, &req);
 }
 
+static int cmd_policy(const struct cli *cli, int argc, char **argv)
+{
+	struct manifest_args m = { 0 };
+	struct k8s_request req = { .verb = "policy" };
+	int ret = parse_manifest_args(cli, "policy", argc, argv, &m);
+
+	if (ret)
+		return ret;
+	if (m.n)
+		return usage(cli, "policy", "takes no -f");
+	snprintf(req.arg, sizeof(req.arg), "%s", cli->json ? "json" : "text");
+	return call_agent(cli, m.socket_path, &req);
+}
+
+/* The agent judges SRC -> DST:PORT as its datapath would a new connection. */
+static int cmd_why(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "proto", required_argument, NULL, 'P' },
+		{ 0 },
+	};
+	struct k8s_request req = { .verb = "why" };
+	const char *socket_path = NULL, *proto = "tcp";
+	int opt, n;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (opt == 's')
+			socket_path = optarg;
+		else if (opt == 'P' && (!strcmp(optarg, "tcp") || !strcmp(optarg, "udp")))
+			proto = optarg;
+		else
+			return usage(cli, "why", "bad option (--proto: tcp or udp)");
+	}
+	if (argc - optind != 3)
+		return usage(cli, "why", "expected SRC DST PORT");
+	n = snprintf(req.arg, sizeof(req.arg), "%s,%s,%s,%s", argv[optind], argv[optind + 1],
+		     argv[optind + 2], proto);
+	if (n < 0 || (size_t)n >= sizeof(req.arg))
+		return usage(cli, "why", "addresses too long");
+	return call_agent(cli, socket_path, &req);
+}
+
+/* Conntrack's garbage collection now, whatever the agent's interval. */
+static int cmd_gc(const struct cli *cli, int argc, char **argv)
+{
+	struct manifest_args m = { 0 };
+	struct k8s_request req = { .verb = "gc" };
+	int ret = parse_manifest_args(cli, "gc", argc, argv, &m);
+
+	if (ret)
+		return ret;
+	if (m.n)
+		return usage(cli, "gc", "takes no -f");
+	return call_agent(cli, m.socket_path, &req);
+}
+
 static int cmd_topology(const struct cli *cli, int argc, char **argv)
 {
 	struct manifest_args m = { 0 };
@@ -376,6 +492,128 @@ static int cmd_topology(const struct cli *cli, int argc, char **argv)
 	printf("topology %s: node %s-node, %zu pods, external client %s-ext (%s)\n", o.prefix,
 	       o.prefix, n, o.prefix, K8S_EXT_IP4);
 	return CLI_OK;
+}
+
+/* One grid: a row per source pod, 'X' where the target answered, '.' where not. */
+static void reach_grid(const char *proto, uint16_t port, const struct k8s_object **pods, size_t n,
+		       const bool *reached)
+{
+	printf("%s/%u\n", proto, port);
+	for (size_t s = 0; s < n; s++) {
+		printf("%s/%s ", pods[s]->ns, pods[s]->name);
+		for (size_t d = 0; d < n; d++)
+			putchar(reached[s * n + d] ? 'X' : '.');
+		putchar('\n');
+	}
+}
+
+static int cmd_reach(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "filename", required_argument, NULL, 'f' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ 0 },
+	};
+	struct manifest_args m = { 0 };
+	struct k8s_reach_opts o = { .proto = IPPROTO_TCP, .timeout_ms = 500 };
+	struct sluice_error err = { 0 };
+	struct k8s_store store = { 0 };
+	struct k8s_request req = { 0 };
+	const struct k8s_object **pods = NULL;
+	char (*names)[256] = NULL;
+	const char **netns = NULL;
+	struct k8s_ip *dst = NULL;
+	bool *reached = NULL;
+	uint16_t ports[8];
+	size_t n_ports = 0, n = 0;
+	const char *prefix = "sluice-k8s";
+	int opt, ret = 0;
+	long v;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "f:", options, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			if (m.n == MAX_MANIFEST_PATHS)
+				return usage(cli, "reach", "too many -f");
+			m.paths[m.n++] = optarg;
+			break;
+		case 'p':
+			prefix = optarg;
+			break;
+		case 'P':
+			v = strtol(optarg, NULL, 10);
+			if (v < 1 || v > 65535 || n_ports == sizeof(ports) / sizeof(ports[0]))
+				return usage(cli, "reach", "--port: 1-65535, at most 8 of them");
+			ports[n_ports++] = (uint16_t)v;
+			break;
+		case 'u':
+			o.proto = IPPROTO_UDP;
+			break;
+		case 't':
+			o.timeout_ms = atoi(optarg);
+			if (o.timeout_ms <= 0)
+				return usage(cli, "reach", "--timeout: milliseconds above 0");
+			break;
+		default:
+			return usage(cli, "reach", "bad option");
+		}
+	}
+	if (optind != argc || !m.n || !n_ports)
+		return usage(cli, "reach", "expected -f DIR|FILE and --port P");
+	if ((ret = read_manifests(cli, &m, &req)))
+		return ret;
+	for (size_t i = 0; i < req.n_files && !ret; i++)
+		ret = k8s_parse(req.files[i].name, req.files[i].data, req.files[i].len, &store, &err);
+	k8s_request_free(&req);
+	if (!ret)
+		ret = k8s_store_index(&store, &err);
+	if (ret) {
+		k8s_store_free(&store);
+		return cli_fail(cli, "reach: %s", err.msg);
+	}
+	pods = calloc(store.n + 1, sizeof(*pods));
+	names = calloc(store.n + 1, sizeof(*names));
+	netns = calloc(store.n + 1, sizeof(*netns));
+	dst = calloc(store.n + 1, sizeof(*dst));
+	reached = calloc(store.n * store.n + 1, sizeof(*reached));
+	if (!pods || !names || !netns || !dst || !reached) {
+		ret = cli_fail(cli, "out of memory");
+		goto out;
+	}
+	/* the index's order: by namespace, then name */
+	for (size_t i = 0; i < store.n_index; i++) {
+		const struct k8s_object *p = store.index[i];
+
+		if (p->kind != K8S_POD || !p->u.pod.n_ips)
+			continue;
+		pods[n] = p;
+		k8s_pod_netns(prefix, p->ns, p->name, names[n], sizeof(names[n]));
+		netns[n] = names[n];
+		dst[n++] = p->u.pod.ips[0];
+	}
+	o.netns = netns;
+	o.n_src = o.n_dst = n;
+	o.dst = dst;
+	for (size_t i = 0; i < n_ports && !ret; i++) {
+		o.port = ports[i];
+		if (k8s_reach_run(&o, reached, &err)) {
+			ret = cli_fail(cli, "reach: %s", err.msg);
+			break;
+		}
+		reach_grid(o.proto == IPPROTO_TCP ? "TCP" : "UDP", o.port, pods, n, reached);
+	}
+out:
+	free(pods);
+	free(names);
+	free(netns);
+	free(dst);
+	free(reached);
+	k8s_store_free(&store);
+	return ret ? ret : CLI_OK;
 }
 
 static int cmd_echo(const struct cli *cli, int argc, char **argv)
@@ -481,12 +719,14 @@ static void probe_report(const struct cli *cli, const struct k8s_probe_opts *o,
 			 const struct k8s_probe_flow *f, size_t failed, bool verbose)
 {
 	struct tally t[64];
-	size_t k = tally(f, o->flows, t, 64), switched = 0, refused = 0;
+	size_t k = tally(f, o->flows, t, 64), switched = 0, refused = 0, unreachable = 0, too_big = 0;
 	char addr[64];
 
 	for (size_t i = 0; i < o->flows; i++) {
 		switched += f[i].switched;
-		refused += f[i].refused;
+		refused += f[i].error == ECONNREFUSED;
+		unreachable += f[i].error == EHOSTUNREACH || f[i].error == ENETUNREACH;
+		too_big += f[i].error == EMSGSIZE;
 	}
 	k8s_ip_str(&o->addr, addr, sizeof(addr));
 	if (cli->json) {
@@ -500,6 +740,8 @@ static void probe_report(const struct cli *cli, const struct k8s_probe_opts *o,
 		json_u64(j, "failed", failed);
 		json_u64(j, "switched_backend", switched);
 		json_u64(j, "refused", refused);
+		json_u64(j, "unreachable", unreachable);
+		json_u64(j, "message_too_long", too_big);
 		json_array_begin(j, "backends");
 		for (size_t i = 0; i < k; i++) {
 			json_object_begin(j, NULL);
@@ -528,10 +770,11 @@ static void probe_report(const struct cli *cli, const struct k8s_probe_opts *o,
 			       o->sport_base ? (unsigned)(o->sport_base + i) : 0,
 			       f[i].backend[0] ? f[i].backend : "-", (double)f[i].connect_ns / 1e3,
 			       (double)f[i].request_ns / 1e3);
-	printf("%zu flows to %s%s%s:%u/%s, %zu failed (%zu refused), %zu switched backend "
-	       "mid-flow\n", o->flows, o->addr.family == AF_INET6 ? "[" : "", addr,
-	       o->addr.family == AF_INET6 ? "]" : "", o->port,
-	       o->proto == IPPROTO_UDP ? "UDP" : "TCP", failed, refused, switched);
+	printf("%zu flows to %s%s%s:%u/%s, %zu failed (%zu refused, %zu unreachable, %zu message "
+	       "too long), %zu switched backend mid-flow\n", o->flows,
+	       o->addr.family == AF_INET6 ? "[" : "", addr, o->addr.family == AF_INET6 ? "]" : "",
+	       o->port, o->proto == IPPROTO_UDP ? "UDP" : "TCP", failed, refused, unreachable, too_big,
+	       switched);
 	for (size_t i = 0; i < k; i++)
 		printf("  %-24s %6zu flows  %5.1f%%\n", t[i].name, t[i].count,
 		       100.0 * (double)t[i].count / (double)o->flows);
@@ -553,6 +796,8 @@ static int cmd_probe(const struct cli *cli, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "fin", no_argument, NULL, 'F' },
 		{ 0 },
 	};
 	struct k8s_probe_opts o = { .proto = IPPROTO_TCP, .flows = 1, .requests = 1,
@@ -592,6 +837,14 @@ static int cmd_probe(const struct cli *cli, int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case 'S':
+			o.size = strtoul(optarg, NULL, 10);
+			if (o.size < 6 || o.size > 65000)
+				return usage(cli, "probe", "--size: 6 to 65000 bytes");
+			break;
+		case 'F':
+			o.fin = true;
+			break;
 		default:
 			return usage(cli, "probe", "bad option");
 		}
@@ -621,15 +874,21 @@ static int cmd_probe(const struct cli *cli, int argc, char **argv)
 static const struct k8s_sub subs[] = {
 	{ "agent", cmd_agent,
 	  "agent [--socket S] [--netns NS] [--object lb.o] [--node NAME] [--node-ip IP]... "
-	  "[--table-entries N] [--ext-if IF|none] [--daemon] [--pidfile F]" },
+	  "[--table-entries N] [--ext-if IF|none] [--ct-timeout tcp-syn|tcp-established|tcp-closing|"
+	  "udp=SECONDS]... [--ct-gc-interval SECONDS] [--daemon] [--pidfile F]" },
 	{ "apply", cmd_apply, "apply -f DIR|FILE... [--replace] [--socket S]" },
 	{ "delete", cmd_delete, "delete -f DIR|FILE... [--socket S]" },
 	{ "status", cmd_status, "status [--socket S] [--json]" },
+	{ "gc", cmd_gc, "gc [--socket S]" },
+	{ "policy", cmd_policy, "policy [--socket S] [--json]" },
+	{ "why", cmd_why, "why SRC DST PORT [--proto tcp|udp] [--socket S]" },
 	{ "topology", cmd_topology, "topology up -f DIR|FILE [--prefix P] | topology down [--prefix P]" },
 	{ "echo", cmd_echo, "echo --port P... [--name NAME]" },
+	{ "reach", cmd_reach,
+	  "reach -f DIR|FILE --port P... [--udp] [--prefix P] [--timeout MS]" },
 	{ "probe", cmd_probe,
-	  "probe ADDR PORT [--udp] [--flows N] [--sport BASE] [--requests R] [--netns NS] "
-	  "[--timeout MS] [--interval MS] [-v]" },
+	  "probe ADDR PORT [--udp [--size BYTES]] [--fin] [--flows N] [--sport BASE] [--requests R] "
+	  "[--netns NS] [--timeout MS] [--interval MS] [-v]" },
 };
 
 static const struct k8s_sub *find_sub(const char *name)

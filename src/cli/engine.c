@@ -27,6 +27,9 @@ bool engine_option(struct engine_opts *opts, int opt, const char *arg)
 	case ENGINE_OPT_CHECKED:
 		opts->checked = true;
 		return true;
+	case ENGINE_OPT_UNVERIFIED:
+		opts->unverified = true;
+		return true;
 	}
 	return false;
 }

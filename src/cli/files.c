@@ -101,6 +101,17 @@ int load_program(const char *path, struct sluice_insn **insns, size_t *count,
 	return ret;
 }
 
+int parse_u64_arg(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return *end || errno ? -1 : 0;
+}
+
 static int hex_digit(int c)
 {
 	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;

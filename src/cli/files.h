@@ -19,6 +19,9 @@ int write_file(const char *path, const void *data, size_t len,
 int load_program(const char *path, struct sluice_insn **insns, size_t *count,
 		 struct sluice_error *err);
 
+/* A non-negative number, decimal or 0x-prefixed hex: 0, or -1 when s is not one. */
+int parse_u64_arg(const char *s, uint64_t *out);
+
 /* Hex bytes ("0a 1b", "0a1b"; whitespace between bytes is ignored). */
 int parse_hex_bytes(const char *text, size_t len, uint8_t **out, size_t *out_len,
 		    struct sluice_error *err);

@@ -25,25 +25,53 @@ static const struct command {
 	  "print instructions; of FILE.o, each program as linked, maps by name "
 	  "(lddw %r1, map[events])" },
 	{ "run", cmd_run,
-	  "run FILE(.s|.bin) [--mem HEX | --mem-file F] [--engine interp|jit] [--checked] [--budget N]",
-	  "run a program on input memory and print r0" },
+	  "run FILE(.s|.bin) [--mem HEX | --mem-file F] [--engine interp|jit] [--checked] [--budget N] "
+	  "| run FILE.o --prog NAME --pcap IN.pcap [--pcap-out OUT.pcap] [--engine interp|jit] "
+	  "[--checked] [--events]",
+	  "run a program on input memory and print r0; or an object's program on every packet "
+	  "of a capture, in user space: verdict counts, passed packets, maps" },
 	{ "conformance", cmd_conformance,
 	  "conformance DIR|FILE.data... [--engine interp|jit] [--checked] [--verbose]",
 	  "run bpf_conformance .data tests" },
 	{ "obj", cmd_obj, "obj show FILE.o [--btf FILE | --no-core]",
 	  "list a BPF object's programs, maps, global data, license and BTF" },
+	{ "verify", cmd_verify,
+	  "verify FILE(.o|.s|.bin) [--prog NAME] [--type TYPE] [--unprivileged] "
+	  "[-v | --log-level 0|1|2]",
+	  "check programs with Sluice's verifier, under the kernel's rules: accepted with its "
+	  "statistics, or why not; raw programs are socket filters unless --type (xdp, tc, ...)" },
 	{ "load", cmd_load, "load FILE.o [--backend=kernel] [--prog NAME]",
 	  "load an object's programs into the kernel: verdict and verifier log" },
 	{ "test-run", cmd_test_run,
-	  "test-run FILE.o --prog NAME [--backend=kernel] --data-in F [--data-out F] "
-	  "[--ctx-in F] [--repeat N]",
-	  "run a program on a packet with BPF_PROG_TEST_RUN" },
+	  "test-run FILE.o --prog NAME [--engine interp|jit [--checked] | --backend kernel] "
+	  "--data-in F [--data-out F] [--ctx-in F] [--ctx-out F] [--repeat N]",
+	  "run a program on a packet as BPF_PROG_TEST_RUN does: in user space (the default, "
+	  "no privileges needed) or in the kernel" },
+	{ "attach", cmd_attach,
+	  "attach FILE.o --prog NAME --dev IFACE --userspace [--engine interp|jit] [--checked] "
+	  "[--redirect-dev IFACE]... [--events] [--count N] [--duration S] | attach FILE.o "
+	  "--prog NAME --dev IFACE [--hook xdp|tc-ingress|tc-egress] [--duration S]",
+	  "run a program on an interface's packets until SIGINT: in user space on an AF_PACKET "
+	  "copy of what arrives (--userspace), or attached in the kernel" },
+	{ "trace", cmd_trace, "trace [--duration S]",
+	  "print the kernel's bpf_trace_printk lines (tracefs trace_pipe) until SIGINT" },
 	{ "map", cmd_map,
 	  "map list | dump MAP | lookup MAP [key BYTES] | update MAP [key BYTES] value BYTES "
 	  "[any|noexist|exist] | delete MAP key BYTES | create NAME type TYPE key N value N "
 	  "entries N [flags N] [inner MAP] | remove MAP   (MAP: id N | name NAME | NAME; "
 	  "BYTES: hex 0a 0b .. | 10 0x0b ..)",
 	  "the maps of running Sluice programs, and pinned ones, as bpftool map" },
+	{ "security", cmd_security,
+	  "security run -f RULES.yaml [--cgroup PATH] [--socket PATH] [--duration S] | security "
+	  "check -f RULES.yaml",
+	  "runtime security in the kernel: exec, file and connect rules detected by tracepoints "
+	  "and cgroup hooks, acted on (log, deny, kill), one event per line until SIGINT" },
+	{ "events", cmd_events, "events [--socket PATH] [--duration S]",
+	  "the events of a running `sluice security run`, as it prints them (default socket "
+	  "/run/sluice/security.sock)" },
+	{ "exec", cmd_exec, "exec --policy P.yaml [--engine interp|jit] -- CMD [ARGS...]",
+	  "run CMD under a seccomp user-notification filter, its execs, opens and connects "
+	  "decided by the policy's eBPF matcher in the user-space runtime" },
 	{ "k8s", cmd_k8s,
 	  "k8s agent|apply|delete|status|topology|echo|probe ... (sluice k8s help)",
 	  "Kubernetes service load balancing in eBPF: agent, manifests, status, topology" },

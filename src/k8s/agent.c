@@ -38,6 +38,7 @@
 #include "errmsg.h"
 #include "json.h"
 #include "maglev.h"
+#include "policy_maps.h"
 #include "topology.h"
 #include "wire.h"
 
@@ -87,7 +88,10 @@ struct k8s_agent {
 	int prog_tc[N_TC_PROGRAMS];
 	int prog_xdp;
 	int xdp_ifindex;              /* 0 when not attached */
-	int services, backends, maglev, ct, stats;
+	int services, backends, maglev, ct, stats, config;
+	struct lb_config cfg;         /* as written to lb_config */
+	unsigned gc_interval;         /* seconds; 0: only when asked */
+	uint64_t gc_runs, gc_removed;
 	int listen_fd;
 	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int ncpus;
@@ -104,6 +108,7 @@ struct k8s_agent {
 	uint32_t be_refs[LB_MAX_BACKENDS]; /* frontends naming each backend id */
 	int *att;                     /* ifindexes of the pods' veths the TC programs are on */
 	size_t n_att;
+	struct k8s_policy_maps pol;   /* NetworkPolicy's maps and identities */
 };
 
 /* libbpf's last warning, for the error of the call that failed. */
@@ -268,11 +273,16 @@ static int open_datapath(struct k8s_agent *a, const char *path, uint32_t table_e
 	    (a->backends = map_fd(a, "lb_backends", err)) < 0 ||
 	    (a->maglev = map_fd(a, "lb_maglev", err)) < 0 ||
 	    (a->ct = map_fd(a, "lb_ct", err)) < 0 ||
-	    (a->stats = map_fd(a, "lb_stats", err)) < 0)
+	    (a->stats = map_fd(a, "lb_stats", err)) < 0 ||
+	    (a->config = map_fd(a, "lb_config", err)) < 0)
 		return -ENOENT;
+	if (bpf_map_update_elem(a->config, &(uint32_t){ 0 }, &a->cfg, BPF_ANY))
+		return sluice_fail(err, errno, "writing lb_config: %s", strerror(errno));
 	a->ncpus = libbpf_num_possible_cpus();
 	if (a->ncpus <= 0)
 		return sluice_fail(err, EINVAL, "cannot count the possible CPUs");
+	if ((ret = k8s_policy_maps_open(&a->pol, a->obj, a->ncpus, err)))
+		return ret;
 	a->pool.entries = 2 * bpf_map__max_entries(tables); /* two ids an element */
 	bytes = (size_t)a->pool.entries * sizeof(uint32_t);
 	mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, a->maglev, 0);
@@ -348,6 +358,13 @@ int k8s_agent_open(const struct k8s_agent_opts *opts, struct k8s_agent **out,
 		return sluice_fail(err, ENOMEM, "out of memory");
 	a->listen_fd = -1;
 	a->node = opts->node;
+	a->gc_interval = opts->ct_gc_interval;
+	a->cfg.tcp_syn = opts->ct.tcp_syn;
+	a->cfg.tcp_established = opts->ct.tcp_established;
+	a->cfg.tcp_closing = opts->ct.tcp_closing;
+	a->cfg.udp = opts->ct.udp;
+	inet_pton(AF_INET, K8S_HAIRPIN_IP4, a->cfg.hairpin4);
+	inet_pton(AF_INET6, K8S_HAIRPIN_IP6, a->cfg.hairpin6);
 	if ((opts->netns && (ret = k8s_enter_netns(opts->netns, err))) ||
 	    (ret = open_datapath(a, opts->object_path, opts->table_entries, err)) ||
 	    (ret = attach_xdp(a, opts->ext_ifname, err)) ||
@@ -397,6 +414,7 @@ void k8s_agent_close(struct k8s_agent *a)
 	free(a->fes);
 	free(a->bes);
 	k8s_model_free(&a->model);
+	k8s_policy_maps_close(&a->pol);
 	k8s_store_free(&a->store);
 	bpf_object__close(a->obj);
 	free(a);
@@ -600,6 +618,9 @@ static int scope_of(const struct k8s_agent *a, const struct k8s_store *add, bool
 		case K8S_NAMESPACE:
 			sc->all = true;
 			break;
+		case K8S_NETWORK_POLICY:
+		case K8S_HTTP_POLICY:
+			break; /* no service depends on one */
 		}
 	}
 	if (sc->n)
@@ -928,9 +949,11 @@ static int apply(struct k8s_agent *a, const struct k8s_request *req, enum apply_
 	bool remove = mode == APPLY_REMOVE;
 	struct k8s_store add = { 0 }, next = { 0 };
 	struct k8s_model model = { 0 };
+	struct k8s_policy policy = { 0 };
 	struct changes c = { 0 };
 	struct scope sc = { 0 };
 	size_t attached = 0, objects;
+	struct k8s_policy_changes pc = { 0 };
 	uint64_t t0 = now_ns(), t1, t2;
 	int ret = 0;
 
@@ -951,6 +974,8 @@ static int apply(struct k8s_agent *a, const struct k8s_request *req, enum apply_
 				      &next, err);
 	if (!ret && !(ret = k8s_store_validate(&next, err)))
 		ret = k8s_model_build(&next, &a->node, want_service, &sc, &model, err);
+	if (!ret)
+		ret = k8s_policy_maps_compile(&a->pol, &next, &policy, err);
 	objects = add.n;
 	if (ret) {
 		/* nothing was applied: the agent keeps its state */
@@ -961,6 +986,8 @@ static int apply(struct k8s_agent *a, const struct k8s_request *req, enum apply_
 	}
 	t1 = now_ns();
 	ret = sync_maps(a, &sc, &model, &c, err);
+	if (!ret)
+		ret = k8s_policy_maps_sync(&a->pol, &policy, &pc, err);
 	t2 = now_ns();
 	if (!ret)
 		ret = patch_model(a, &sc, &model, err);
@@ -968,6 +995,7 @@ static int apply(struct k8s_agent *a, const struct k8s_request *req, enum apply_
 	scope_free(&sc);
 	k8s_store_free(&add);
 	k8s_model_free(&model);
+	k8s_policy_free(&policy);
 	if (ret) {
 		k8s_store_free(&next);
 		return ret;
@@ -975,10 +1003,12 @@ static int apply(struct k8s_agent *a, const struct k8s_request *req, enum apply_
 	k8s_store_free(&a->store);
 	a->store = next;
 	ret = attach_pods(a, &attached, err);
-	fprintf(out, "%s %zu object%s: frontends +%zu ~%zu -%zu, backends +%zu -%zu; "
+	fprintf(out, "%s %zu object%s: frontends +%zu ~%zu -%zu, backends +%zu -%zu, "
+		"policy rules +%zu ~%zu -%zu, ipcache +%zu ~%zu -%zu, http ports %zu; "
 		"checked in %.0f us, maps updated in %.0f us; datapath attached to %zu more pod%s\n",
 		done[mode], objects, objects == 1 ? "" : "s", c.fe_added, c.fe_changed,
-		c.fe_removed, c.be_added, c.be_removed, (double)(t1 - t0) / 1e3,
+		c.fe_removed, c.be_added, c.be_removed, pc.rules[0], pc.rules[1], pc.rules[2],
+		pc.ipcache[0], pc.ipcache[1], pc.ipcache[2], pc.http_ports, (double)(t1 - t0) / 1e3,
 		(double)(t2 - t1) / 1e3, attached, attached == 1 ? "" : "s");
 	return ret;
 }
@@ -1015,27 +1045,141 @@ static void read_stats(struct k8s_agent *a, uint32_t id, struct lb_stats *sum)
 	free(per);
 }
 
-/* Conntrack flows per frontend id (forward entries), and all entries. */
-static uint32_t *count_ct(struct k8s_agent *a, uint64_t *total)
-{
-	uint32_t *per = calloc(LB_MAX_FRONTENDS, sizeof(*per));
-	struct lb_ct_key key, next;
-	struct lb_ct_entry e;
-	void *prev = NULL;
+/*
+ * Conntrack as one read sees it: every entry, sorted by key, so that the
+ * forward entry of a reply entry is a binary search away.
+ */
+struct ct_item {
+	struct lb_ct_key key;
+	struct lb_ct_entry val;
+};
 
-	*total = 0;
-	if (!per)
-		return NULL;
-	while (!bpf_map_get_next_key(a->ct, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(a->ct, &key, &e))
+struct ct_snapshot {
+	struct ct_item *v;
+	size_t n;
+	uint64_t now;                 /* CLOCK_MONOTONIC, bpf_ktime_get_ns()'s clock */
+};
+
+#define CT_BATCH 4096u
+
+static int cmp_ct_item(const void *a, const void *b)
+{
+	return memcmp(&((const struct ct_item *)a)->key, &((const struct ct_item *)b)->key,
+		      sizeof(struct lb_ct_key));
+}
+
+static int ct_read(struct k8s_agent *a, struct ct_snapshot *s)
+{
+	struct lb_ct_key *keys = malloc(CT_BATCH * sizeof(*keys));
+	struct lb_ct_entry *vals = malloc(CT_BATCH * sizeof(*vals));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t token = 0;
+	bool first = true, done = false;
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->now = now_ns();
+	while (keys && vals && !done && !ret) {
+		uint32_t count = CT_BATCH;
+		struct ct_item *more;
+
+		ret = bpf_map_lookup_batch(a->ct, first ? NULL : &token, &token, keys, vals, &count,
+					   &opts);
+		first = false;
+		/* ENOENT: the last batch, which may still hold entries */
+		done = ret == -ENOENT;
+		if (done)
+			ret = 0;
+		if (ret || !count)
 			continue;
-		++*total;
-		if (key.dir == LB_CT_FORWARD && e.frontend_id < LB_MAX_FRONTENDS)
-			per[e.frontend_id]++;
+		more = realloc(s->v, (s->n + count) * sizeof(*more));
+		if (!more) {
+			ret = -ENOMEM;
+			continue;
+		}
+		s->v = more;
+		for (uint32_t i = 0; i < count; i++)
+			s->v[s->n++] = (struct ct_item){ keys[i], vals[i] };
 	}
-	return per;
+	if (!keys || !vals)
+		ret = -ENOMEM;
+	free(keys);
+	free(vals);
+	if (ret) {
+		free(s->v);
+		s->v = NULL;
+		s->n = 0;
+		return ret;
+	}
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_ct_item);
+	return 0;
+}
+
+static const struct ct_item *ct_find(const struct ct_snapshot *s, const struct lb_ct_key *k)
+{
+	struct ct_item key = { .key = *k };
+
+	return s->n ? bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_ct_item) : NULL;
+}
+
+/* An entry the datapath would no longer use: an expired flow, or a stale reply entry. */
+static bool ct_dead(const struct k8s_agent *a, const struct ct_snapshot *s,
+		    const struct ct_item *it)
+{
+	const struct ct_item *fwd;
+	struct lb_ct_key fk;
+
+	if (it->key.dir == LB_CT_FORWARD)
+		return lb_ct_expired(&a->cfg, it->key.proto, &it->val, s->now);
+	lb_ct_forward_key(&it->key, &it->val, &fk);
+	fwd = ct_find(s, &fk);
+	return lb_ct_reply_stale(&a->cfg, fk.proto, &it->val, fwd ? &fwd->val : NULL, s->now);
+}
+
+/*
+ * Still dead now, read from the map again: since the snapshot, a packet may
+ * have revived the flow, a new flow may have taken over the reply entry, or
+ * a forward entry the snapshot missed (written while it was read) may exist.
+ */
+static bool ct_still_dead(const struct k8s_agent *a, const struct ct_item *it)
+{
+	struct lb_ct_entry cur, fwd;
+	struct lb_ct_key fk;
+	uint64_t now = now_ns();
+
+	if (bpf_map_lookup_elem(a->ct, &it->key, &cur))
+		return false; /* gone already */
+	if (it->key.dir == LB_CT_FORWARD)
+		return lb_ct_expired(&a->cfg, it->key.proto, &cur, now);
+	if (memcmp(&cur, &it->val, sizeof(cur)))
+		return false;
+	lb_ct_forward_key(&it->key, &cur, &fk);
+	return lb_ct_reply_stale(&a->cfg, fk.proto, &cur,
+				 bpf_map_lookup_elem(a->ct, &fk, &fwd) ? NULL : &fwd, now);
+}
+
+/*
+ * The garbage collector: an LRU hash only forgets when it is full, so the
+ * entries of expired flows and the reply entries of vanished ones go here.
+ */
+static int ct_gc(struct k8s_agent *a, size_t *seen, size_t *removed)
+{
+	struct ct_snapshot s;
+	int ret = ct_read(a, &s);
+
+	*seen = s.n;
+	*removed = 0;
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < s.n; i++)
+		if (ct_dead(a, &s, &s.v[i]) && ct_still_dead(a, &s.v[i]) &&
+		    !bpf_map_delete_elem(a->ct, &s.v[i].key))
+			++*removed;
+	free(s.v);
+	a->gc_runs++;
+	a->gc_removed += *removed;
+	return 0;
 }
 
 static uint32_t slots_of(const struct k8s_agent *a, const struct fe_state *fe, uint32_t id)
@@ -1065,10 +1209,30 @@ struct frontend_view {
 	struct backend_view *b;       /* f->n_backends of them */
 };
 
+/* The names status gives enum lb_flow_state's states. */
+static const char *const flow_state_names[LB_FLOW_STATES] = {
+	"syn-sent", "established", "fin-wait", "closed", "reset", "udp",
+};
+
+/* Status lists the most recently active flows: a screenful as text, more as JSON. */
+#define STATUS_FLOWS_TEXT 10
+#define STATUS_FLOWS_JSON 256
+
+struct flow_view {
+	const struct ct_item *it;
+	char client[64], frontend[64], backend[64];
+	enum lb_flow_state state;
+	double age_s, expires_s;
+};
+
 struct status {
 	struct frontend_view *v;
 	size_t n;
-	uint64_t ct_entries;
+	struct ct_snapshot ct;
+	size_t flows, replies, expired;   /* live forward entries, reply entries, awaiting the GC */
+	size_t by_state[LB_FLOW_STATES];  /* of the live flows */
+	struct flow_view *shown;
+	size_t n_shown;
 };
 
 static void status_free(struct status *st)
@@ -1076,17 +1240,84 @@ static void status_free(struct status *st)
 	for (size_t i = 0; i < st->n; i++)
 		free(st->v[i].b);
 	free(st->v);
+	free(st->ct.v);
+	free(st->shown);
 }
 
-static int status_collect(struct k8s_agent *a, struct status *st)
+static void key_addr(const __be32 *addr, uint8_t family, __be16 port, char *buf, size_t size)
 {
-	uint32_t *ct = count_ct(a, &st->ct_entries);
+	struct k8s_ip ip = { .family = family };
 
-	st->n = 0;
+	memcpy(ip.addr, addr, sizeof(ip.addr));
+	addr_port(&ip, ntohs(port), buf, size);
+}
+
+static int cmp_flow_age(const void *a, const void *b)
+{
+	const struct flow_view *x = a, *y = b;
+
+	return (x->age_s > y->age_s) - (x->age_s < y->age_s);
+}
+
+/* The live flows: counted per frontend and state; the most recent described. */
+static int status_flows(struct k8s_agent *a, struct status *st, size_t max, uint32_t *per_frontend)
+{
+	size_t live = 0;
+
+	st->shown = calloc(st->ct.n + 1, sizeof(*st->shown));
+	if (!st->shown)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->ct.n; i++) {
+		const struct ct_item *it = &st->ct.v[i];
+		struct flow_view *f = &st->shown[live];
+		uint64_t idle;
+
+		if (ct_dead(a, &st->ct, it)) {
+			st->expired++;
+			continue;
+		}
+		if (it->key.dir == LB_CT_REPLY) {
+			st->replies++;
+			continue;
+		}
+		st->flows++;
+		if (it->val.frontend_id < LB_MAX_FRONTENDS)
+			per_frontend[it->val.frontend_id]++;
+		f->it = it;
+		f->state = lb_flow_state(it->key.proto, it->val.flags);
+		st->by_state[f->state]++;
+		idle = st->ct.now > it->val.last_seen ? st->ct.now - it->val.last_seen : 0;
+		f->age_s = (double)idle / 1e9;
+		f->expires_s = (double)(lb_ct_lifetime(&a->cfg, it->key.proto, it->val.flags) - idle) / 1e9;
+		live++;
+	}
+	qsort(st->shown, live, sizeof(*st->shown), cmp_flow_age);
+	st->n_shown = live < max ? live : max;
+	for (size_t i = 0; i < st->n_shown; i++) {
+		struct flow_view *f = &st->shown[i];
+		const struct lb_ct_key *k = &f->it->key;
+		struct lb_backend be;
+
+		key_addr(k->saddr, k->family, k->sport, f->client, sizeof(f->client));
+		key_addr(k->daddr, k->family, k->dport, f->frontend, sizeof(f->frontend));
+		if (f->it->val.backend_id == LB_NO_BACKEND ||
+		    bpf_map_lookup_elem(a->backends, &f->it->val.backend_id, &be))
+			snprintf(f->backend, sizeof(f->backend), "-");
+		else
+			key_addr(be.addr, be.family, be.port, f->backend, sizeof(f->backend));
+	}
+	return 0;
+}
+
+static int status_collect(struct k8s_agent *a, struct status *st, size_t max_flows)
+{
+	uint32_t *ct = calloc(LB_MAX_FRONTENDS, sizeof(*ct));
+
+	memset(st, 0, sizeof(*st));
 	st->v = calloc(a->model.n + 1, sizeof(*st->v));
-	if (!st->v || !ct) {
+	if (!st->v || !ct || ct_read(a, &st->ct) || status_flows(a, st, max_flows, ct)) {
 		free(ct);
-		free(st->v);
+		status_free(st);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < a->model.n; i++) {
@@ -1164,7 +1395,34 @@ static void status_json(struct k8s_agent *a, const struct status *st, FILE *out)
 		json_object_end(j);
 	}
 	json_array_end(j);
-	json_u64(j, "conntrack_entries", st->ct_entries);
+	json_u64(j, "conntrack_entries", st->ct.n);
+	json_object_begin(j, "conntrack");
+	json_u64(j, "flows", st->flows);
+	json_u64(j, "reply_entries", st->replies);
+	json_u64(j, "expired_entries", st->expired);
+	json_object_begin(j, "states");
+	for (size_t i = 0; i < LB_FLOW_STATES; i++)
+		json_u64(j, flow_state_names[i], st->by_state[i]);
+	json_object_end(j);
+	json_u64(j, "gc_interval_s", a->gc_interval);
+	json_u64(j, "gc_runs", a->gc_runs);
+	json_u64(j, "gc_removed", a->gc_removed);
+	json_array_begin(j, "recent_flows");
+	for (size_t i = 0; i < st->n_shown; i++) {
+		const struct flow_view *f = &st->shown[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "protocol", proto_str(f->it->key.proto));
+		json_string(j, "client", f->client);
+		json_string(j, "frontend", f->frontend);
+		json_string(j, "backend", f->backend);
+		json_string(j, "state", flow_state_names[f->state]);
+		json_u64(j, "age_ms", (uint64_t)(f->age_s * 1e3));
+		json_u64(j, "expires_in_ms", (uint64_t)(f->expires_s * 1e3));
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
 	json_u64(j, "attached_pods", a->n_att);
 	json_object_end(j);
 	json_free(j);
@@ -1172,9 +1430,8 @@ static void status_json(struct k8s_agent *a, const struct status *st, FILE *out)
 
 static void status_text(struct k8s_agent *a, const struct status *st, FILE *out)
 {
-	fprintf(out, "node %s: %zu frontends, %zu backends, %" PRIu64
-		" conntrack entries, datapath on %zu pods\n",
-		a->node.name, a->n_fes, a->n_bes, st->ct_entries, a->n_att);
+	fprintf(out, "node %s: %zu frontends, %zu backends, %zu conntrack entries, datapath on %zu "
+		"pods\n", a->node.name, a->n_fes, a->n_bes, st->ct.n, a->n_att);
 	for (size_t i = 0; i < st->n; i++) {
 		const struct frontend_view *v = &st->v[i];
 		const struct k8s_frontend *f = v->f;
@@ -1194,16 +1451,47 @@ static void status_text(struct k8s_agent *a, const struct status *st, FILE *out)
 		if (!f->n_backends)
 			fprintf(out, "    (no ready backend: packets are dropped)\n");
 	}
+	fprintf(out, "conntrack: %zu flows (", st->flows);
+	for (size_t i = 0; i < LB_FLOW_STATES; i++)
+		fprintf(out, "%s%s %zu", i ? ", " : "", flow_state_names[i], st->by_state[i]);
+	fprintf(out, "), %zu reply entries, %zu expired; gc ", st->replies, st->expired);
+	if (a->gc_interval)
+		fprintf(out, "every %u s", a->gc_interval);
+	else
+		fprintf(out, "on request");
+	fprintf(out, ": %" PRIu64 " runs removed %" PRIu64 " entries\n", a->gc_runs, a->gc_removed);
+	for (size_t i = 0; i < st->n_shown; i++) {
+		const struct flow_view *f = &st->shown[i];
+
+		fprintf(out, "    %s %s -> %s via %s  %s  idle %.1f s, expires in %.1f s\n",
+			proto_str(f->it->key.proto), f->client, f->frontend, f->backend,
+			flow_state_names[f->state], f->age_s, f->expires_s);
+	}
+	if (st->flows > st->n_shown)
+		fprintf(out, "    (%zu more)\n", st->flows - st->n_shown);
 }
 
 static int status(struct k8s_agent *a, bool json, FILE *out, struct sluice_error *err)
 {
 	struct status st;
 
-	if (status_collect(a, &st))
+	if (status_collect(a, &st, json ? STATUS_FLOWS_JSON : STATUS_FLOWS_TEXT))
 		return sluice_fail(err, ENOMEM, "out of memory");
 	(json ? status_json : status_text)(a, &st, out);
 	status_free(&st);
+	return 0;
+}
+
+static int gc_request(struct k8s_agent *a, FILE *out, struct sluice_error *err)
+{
+	uint64_t t0 = now_ns();
+	size_t seen, removed;
+	int ret = ct_gc(a, &seen, &removed);
+
+	if (ret)
+		return sluice_fail(err, -ret, "reading conntrack: %s", strerror(-ret));
+	fprintf(out, "conntrack: removed %zu of %zu entries in %.1f ms\n", removed, seen,
+		(double)(now_ns() - t0) / 1e6);
 	return 0;
 }
 
@@ -1229,6 +1517,12 @@ static void serve_one(struct k8s_agent *a, int fd)
 			ret = apply(a, &req, APPLY_REPLACE, out, &err);
 		else if (!strcmp(req.verb, "status"))
 			ret = status(a, !strcmp(req.arg, "json"), out, &err);
+		else if (!strcmp(req.verb, "gc"))
+			ret = gc_request(a, out, &err);
+		else if (!strcmp(req.verb, "policy"))
+			k8s_policy_maps_show(&a->pol, !strcmp(req.arg, "json"), out);
+		else if (!strcmp(req.verb, "why"))
+			ret = k8s_policy_maps_why(&a->pol, req.arg, out, &err);
 		else
 			ret = sluice_fail(&err, EINVAL, "unknown request '%s'", req.verb);
 		k8s_request_free(&req);
@@ -1255,6 +1549,7 @@ static void on_signal(int sig)
 int k8s_agent_serve(struct k8s_agent *a, struct sluice_error *err)
 {
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
+	uint64_t next_gc = now_ns() + (uint64_t)a->gc_interval * LB_NSEC_PER_SEC;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1262,6 +1557,13 @@ int k8s_agent_serve(struct k8s_agent *a, struct sluice_error *err)
 	while (!stopping) {
 		struct pollfd p = { .fd = a->listen_fd, .events = POLLIN };
 		int fd, r = poll(&p, 1, 1000);
+		size_t seen, removed;
+
+		if (a->gc_interval && now_ns() >= next_gc) {
+			/* a failed read (out of memory) is retried at the next interval */
+			ct_gc(a, &seen, &removed);
+			next_gc = now_ns() + (uint64_t)a->gc_interval * LB_NSEC_PER_SEC;
+		}
 
 		if (r < 0 && errno != EINTR)
 			return sluice_fail(err, errno, "poll: %s", strerror(errno));

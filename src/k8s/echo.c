@@ -291,6 +291,7 @@ static int probe_tcp(const struct k8s_probe_opts *o, size_t i, struct k8s_probe_
 	struct sockaddr_storage to;
 	socklen_t tolen = sockaddr_of(&o->addr, o->port, &to);
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	char got[64];
 	int fd = flow_socket(o, i, SOCK_STREAM | SOCK_NONBLOCK);
 	int soerr = 0, ret = -EIO;
 	socklen_t len = sizeof(soerr);
@@ -303,13 +304,13 @@ static int probe_tcp(const struct k8s_probe_opts *o, size_t i, struct k8s_probe_
 		goto out;
 	if (wait_for(fd, POLLOUT, o->timeout_ms) ||
 	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) || soerr) {
-		f->refused = soerr == ECONNREFUSED;
+		f->error = soerr;
 		goto out;
 	}
 	f->connect_ns = now_ns() - t0;
 	for (size_t r = 0; r < o->requests; r++) {
 		bool last = r + 1 == o->requests;
-		char req[128], got[64];
+		char req[128];
 		int n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: probe\r\n%s\r\n",
 				 last ? "Connection: close\r\n" : "");
 
@@ -324,9 +325,16 @@ static int probe_tcp(const struct k8s_probe_opts *o, size_t i, struct k8s_probe_
 	}
 	f->request_ns = total / o->requests;
 	ret = 0;
+	if (o->fin) {
+		/* our FIN, then the server's (it closes after the last answer) */
+		shutdown(fd, SHUT_WR);
+		while (!wait_for(fd, POLLIN, o->timeout_ms) && recv(fd, got, sizeof(got), 0) > 0)
+			;
+	}
 out:
-	/* a reset, not a FIN: no TIME_WAIT keeps the source port from the next run */
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	/* unless asked for a FIN, a reset: no TIME_WAIT keeps the source port from the next run */
+	if (!o->fin)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
 	close(fd);
 	return ret;
 }
@@ -336,10 +344,22 @@ static int probe_udp(const struct k8s_probe_opts *o, size_t i, struct k8s_probe_
 	struct sockaddr_storage to;
 	socklen_t tolen = sockaddr_of(&o->addr, o->port, &to);
 	int fd = flow_socket(o, i, SOCK_DGRAM), ret = -EIO;
+	int dont_fragment = o->addr.family == AF_INET ? IP_PMTUDISC_DO : IPV6_PMTUDISC_DO;
+	size_t size = o->size > 6 ? o->size : 6;
+	char *dgram = calloc(1, size);
 	uint64_t t0, total = 0;
 
-	if (fd < 0)
-		return fd;
+	if (fd < 0 || !dgram) {
+		free(dgram);
+		return fd < 0 ? fd : -ENOMEM;
+	}
+	memcpy(dgram, "probe\n", 6);
+	/* too big for the path: an ICMP error the stack must match to this socket, not fragments */
+	if (o->size &&
+	    setsockopt(fd, o->addr.family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		       o->addr.family == AF_INET ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER,
+		       &dont_fragment, sizeof(dont_fragment)))
+		goto out;
 	/* connected: only the service's address may answer (so the reverse NAT is checked) */
 	if (connect(fd, (struct sockaddr *)&to, tolen))
 		goto out;
@@ -350,12 +370,16 @@ static int probe_udp(const struct k8s_probe_opts *o, size_t i, struct k8s_probe_
 		if (r)
 			pause_ms(o->interval_ms);
 		t0 = now_ns();
-		if (send(fd, "probe\n", 6, 0) != 6 || wait_for(fd, POLLIN, o->timeout_ms))
+		if (send(fd, dgram, size, 0) != (ssize_t)size) {
+			f->error = errno;
+			goto out;
+		}
+		if (wait_for(fd, POLLIN, o->timeout_ms))
 			goto out;
 		n = recv(fd, got, sizeof(got) - 1, 0);
 		if (n <= 0) {
-			/* the ICMP port unreachable, matched to this connected socket */
-			f->refused = n < 0 && errno == ECONNREFUSED;
+			/* an ICMP error, matched to this connected socket */
+			f->error = n < 0 ? errno : 0;
 			goto out;
 		}
 		got[n] = 0;
@@ -366,6 +390,7 @@ static int probe_udp(const struct k8s_probe_opts *o, size_t i, struct k8s_probe_
 	f->request_ns = total / o->requests;
 	ret = 0;
 out:
+	free(dgram);
 	close(fd);
 	return ret;
 }

@@ -44,6 +44,8 @@ struct k8s_probe_opts {
 	size_t requests;        /* per flow, at least 1 */
 	int timeout_ms;         /* per step */
 	int interval_ms;        /* pause between a flow's requests */
+	size_t size;            /* UDP: bytes a datagram carries (0: a few), sent with don't fragment */
+	bool fin;               /* TCP: close with FIN (the default is a reset, leaving no TIME_WAIT) */
 };
 
 struct k8s_probe_flow {
@@ -51,7 +53,12 @@ struct k8s_probe_flow {
 	uint64_t connect_ns;    /* TCP handshake (UDP: 0) */
 	uint64_t request_ns;    /* mean round trip of a request */
 	bool switched;          /* a later request answered by another backend */
-	bool refused;           /* failed with "connection refused" (a TCP reset, an ICMP error) */
+	/*
+	 * Why it failed, when the socket said: ECONNREFUSED (a reset, an ICMP
+	 * port unreachable), EHOSTUNREACH/ENETUNREACH, EMSGSIZE (fragmentation
+	 * needed, packet too big): ICMP errors the client's stack matched to it.
+	 */
+	int error;
 };
 
 /* flows[opts->flows]; a flow that fails leaves backend "" and counts in *failed. */

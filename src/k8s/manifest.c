@@ -35,6 +35,8 @@ static const char *const kind_names[] = {
 	[K8S_SERVICE] = "Service",
 	[K8S_ENDPOINT_SLICE] = "EndpointSlice",
 	[K8S_ENDPOINTS] = "Endpoints",
+	[K8S_NETWORK_POLICY] = "NetworkPolicy",
+	[K8S_HTTP_POLICY] = "CiliumNetworkPolicy",
 };
 
 /* The apiVersion each kind is read at. */
@@ -44,6 +46,8 @@ static const char *const kind_api[] = {
 	[K8S_SERVICE] = "v1",
 	[K8S_ENDPOINT_SLICE] = "discovery.k8s.io/v1",
 	[K8S_ENDPOINTS] = "v1",
+	[K8S_NETWORK_POLICY] = "networking.k8s.io/v1",
+	[K8S_HTTP_POLICY] = "cilium.io/v2",
 };
 
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -57,7 +61,7 @@ const char *k8s_kind_name(enum k8s_kind kind)
 struct reader {
 	yaml_document_t *doc;
 	const char *file;
-	char what[2 * K8S_NAME_MAX + 32]; /* "Service default/web" */
+	char what[64 + 2 * K8S_NAME_MAX + 2]; /* kind, space, namespace/name: "Service default/web" */
 	struct sluice_error *err;
 };
 
@@ -779,6 +783,522 @@ static int parse_endpoints(struct reader *r, const yaml_node_t *doc, struct k8s_
 	return 0;
 }
 
+/*
+ * NetworkPolicy (networking.k8s.io/v1), checked as the API server's
+ * validation does: a peer is selectors or an ipBlock, never both nor
+ * neither; an except lies strictly inside its cidr; endPort needs a
+ * numeric port at or below it; In/NotIn take values, Exists/DoesNotExist
+ * none.  policyTypes defaults to Ingress, plus Egress when there are
+ * egress rules.
+ */
+static void selector_free(struct k8s_selector *sel)
+{
+	labels_free(&sel->match);
+	for (size_t i = 0; i < sel->n_exprs; i++) {
+		for (size_t j = 0; j < sel->exprs[i].n_values; j++)
+			free(sel->exprs[i].values[j]);
+		free(sel->exprs[i].values);
+		free(sel->exprs[i].key);
+	}
+	free(sel->exprs);
+	memset(sel, 0, sizeof(*sel));
+}
+
+static void rules_free(struct k8s_np_rule *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < rules[i].n_peers; j++) {
+			selector_free(&rules[i].peers[j].pods);
+			selector_free(&rules[i].peers[j].namespaces);
+			free(rules[i].peers[j].except);
+		}
+		free(rules[i].peers);
+		free(rules[i].ports);
+	}
+	free(rules);
+}
+
+static void netpol_free(struct k8s_netpol *np)
+{
+	selector_free(&np->pod_selector);
+	rules_free(np->ingress, np->n_ingress);
+	rules_free(np->egress, np->n_egress);
+}
+
+static int oom(struct reader *r)
+{
+	return sluice_fail(r->err, ENOMEM, "%s: out of memory", r->file);
+}
+
+static int get_expr(struct reader *r, yaml_node_t *m, const char *path, struct k8s_expr *e)
+{
+	static const char *const ops[] = { "In", "NotIn", "Exists", "DoesNotExist", NULL };
+	char key[K8S_NAME_MAX], item[384];
+	yaml_node_t *values, *v;
+	int op = -1, ret;
+
+	if ((ret = get_str(r, m, path, "key", true, key, sizeof(key))) ||
+	    (ret = get_enum(r, m, path, "operator", ops, &op)) ||
+	    (ret = get_node(r, m, path, "values", YAML_SEQUENCE_NODE, false, &values)))
+		return ret;
+	if (op < 0)
+		return fail_at(r, m, path, "operator: required field is missing");
+	e->op = (enum k8s_selector_op)op;
+	if ((e->op == K8S_OP_IN || e->op == K8S_OP_NOT_IN) && !seq_len(values))
+		return fail_at(r, m, path, "values: must be non-empty for operator %s", ops[op]);
+	if ((e->op == K8S_OP_EXISTS || e->op == K8S_OP_DOES_NOT_EXIST) && seq_len(values))
+		return fail_at(r, values, path, "values: must be empty for operator %s", ops[op]);
+	if (!(e->key = strdup(key)))
+		return oom(r);
+	if (seq_len(values) && !(e->values = calloc(seq_len(values), sizeof(*e->values))))
+		return oom(r);
+	for (size_t i = 0; i < seq_len(values); i++) {
+		snprintf(item, sizeof(item), "%s.values[%zu]", path, i);
+		if ((ret = seq_str(r, values, i, item, &v)))
+			return ret;
+		if (!(e->values[e->n_values] = strdup(scalar(v))))
+			return oom(r);
+		e->n_values++;
+	}
+	return 0;
+}
+
+/* A label selector under key; *present tells whether it was given (an empty one selects all). */
+static int get_selector(struct reader *r, const yaml_node_t *map, const char *parent,
+			const char *key, struct k8s_selector *sel, bool *present)
+{
+	char path[256], item[320];
+	yaml_node_t *m, *exprs, *e;
+	int ret = get_node(r, map, parent, key, YAML_MAPPING_NODE, false, &m);
+
+	*present = m != NULL;
+	if (ret || !m)
+		return ret;
+	join(path, sizeof(path), parent, key);
+	if ((ret = get_labels(r, m, path, "matchLabels", &sel->match)) ||
+	    (ret = get_node(r, m, path, "matchExpressions", YAML_SEQUENCE_NODE, false, &exprs)))
+		return ret;
+	if (seq_len(exprs) && !(sel->exprs = calloc(seq_len(exprs), sizeof(*sel->exprs))))
+		return oom(r);
+	for (size_t i = 0; i < seq_len(exprs); i++) {
+		snprintf(item, sizeof(item), "%s.matchExpressions[%zu]", path, i);
+		sel->n_exprs++;
+		if ((ret = seq_map(r, exprs, i, item, &e)) ||
+		    (ret = get_expr(r, e, item, &sel->exprs[i])))
+			return ret;
+	}
+	return 0;
+}
+
+int k8s_cidr_parse(const char *text, struct k8s_cidr *c)
+{
+	char buf[64], *slash, *end;
+	long len;
+	int max;
+
+	if (strlen(text) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = 0;
+	if (k8s_ip_parse(buf, &c->ip))
+		return -EINVAL;
+	max = c->ip.family == AF_INET ? 32 : 128;
+	errno = 0;
+	len = strtol(slash + 1, &end, 10);
+	if (!slash[1] || *end || errno || len < 0 || len > max)
+		return -EINVAL;
+	c->len = (uint8_t)len;
+	for (int bit = (int)len; bit < max; bit++)
+		if (c->ip.addr[bit / 8] & (0x80 >> (bit % 8)))
+			return -EINVAL;
+	return 0;
+}
+
+bool k8s_cidr_contains(const struct k8s_cidr *outer, const struct k8s_cidr *inner)
+{
+	if (outer->ip.family != inner->ip.family || inner->len < outer->len)
+		return false;
+	for (int bit = 0; bit < outer->len; bit++) {
+		uint8_t mask = (uint8_t)(0x80 >> (bit % 8));
+
+		if ((outer->ip.addr[bit / 8] & mask) != (inner->ip.addr[bit / 8] & mask))
+			return false;
+	}
+	return true;
+}
+
+static int get_cidr(struct reader *r, const yaml_node_t *node, const char *text,
+		    const char *path, struct k8s_cidr *c)
+{
+	if (k8s_cidr_parse(text, c))
+		return fail_at(r, node, path, "invalid CIDR \"%s\" (an address, '/', a prefix "
+			       "length; no host bits set)", text);
+	return 0;
+}
+
+static int get_block(struct reader *r, yaml_node_t *block, const char *path,
+		     struct k8s_np_peer *peer)
+{
+	char text[64], item[320];
+	yaml_node_t *except, *v;
+	int ret;
+
+	if ((ret = get_str(r, block, path, "cidr", true, text, sizeof(text))))
+		return ret;
+	join(item, sizeof(item), path, "cidr");
+	if ((ret = get_cidr(r, map_get(r, block, "cidr"), text, item, &peer->block)) ||
+	    (ret = get_node(r, block, path, "except", YAML_SEQUENCE_NODE, false, &except)))
+		return ret;
+	if (seq_len(except) && !(peer->except = calloc(seq_len(except), sizeof(*peer->except))))
+		return oom(r);
+	for (size_t i = 0; i < seq_len(except); i++) {
+		struct k8s_cidr *e = &peer->except[i];
+
+		snprintf(item, sizeof(item), "%s.except[%zu]", path, i);
+		if ((ret = seq_str(r, except, i, item, &v)) ||
+		    (ret = get_cidr(r, v, scalar(v), item, e)))
+			return ret;
+		if (!k8s_cidr_contains(&peer->block, e) || e->len == peer->block.len)
+			return fail_at(r, v, item, "must be strictly within cidr %s", text);
+		peer->n_except++;
+	}
+	return 0;
+}
+
+static int get_peer(struct reader *r, yaml_node_t *m, const char *path, struct k8s_np_peer *peer)
+{
+	char sub[300];
+	yaml_node_t *block;
+	int ret;
+
+	if ((ret = get_selector(r, m, path, "podSelector", &peer->pods, &peer->has_pods)) ||
+	    (ret = get_selector(r, m, path, "namespaceSelector", &peer->namespaces,
+				&peer->has_namespaces)) ||
+	    (ret = get_node(r, m, path, "ipBlock", YAML_MAPPING_NODE, false, &block)))
+		return ret;
+	peer->has_block = block != NULL;
+	if (peer->has_block && (peer->has_pods || peer->has_namespaces))
+		return fail_at(r, m, path, "ipBlock cannot be combined with podSelector or "
+			       "namespaceSelector");
+	if (!peer->has_block && !peer->has_pods && !peer->has_namespaces)
+		return fail_at(r, m, path, "must specify podSelector, namespaceSelector or ipBlock");
+	if (!block)
+		return 0;
+	join(sub, sizeof(sub), path, "ipBlock");
+	return get_block(r, block, sub, peer);
+}
+
+/* An IANA service name, as a named port must be: a-z, 0-9, '-', with a letter, at most 15. */
+static bool port_name_ok(const char *s)
+{
+	bool letter = false;
+
+	if (!dns_name(s, 15, false) || strstr(s, "--"))
+		return false;
+	for (; *s; s++)
+		letter |= *s >= 'a' && *s <= 'z';
+	return letter;
+}
+
+static int get_np_port(struct reader *r, yaml_node_t *m, const char *path, struct k8s_np_port *p)
+{
+	static const char *const protos[] = { "TCP", "UDP", "SCTP", NULL };
+	static const uint8_t proto_numbers[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	char item[300];
+	yaml_node_t *port;
+	long end = 0, number;
+	int proto = 0, ret;
+
+	if ((ret = get_enum(r, m, path, "protocol", protos, &proto)) ||
+	    (ret = get_node(r, m, path, "port", YAML_SCALAR_NODE, false, &port)))
+		return ret;
+	p->proto = proto_numbers[proto];
+	join(item, sizeof(item), path, "port");
+	if (port && is_plain(port) && looks_numeric(scalar(port))) {
+		if ((ret = get_int(r, m, path, "port", true, 1, 65535, &number)))
+			return ret;
+		p->port = p->end_port = (uint16_t)number;
+	} else if (port) {
+		if (!port_name_ok(scalar(port)))
+			return fail_at(r, port, item, "expected a port number 1-65535 or a port name "
+				       "(at most 15 of a-z, 0-9, '-', with a letter), got \"%s\"",
+				       scalar(port));
+		snprintf(p->name, sizeof(p->name), "%s", scalar(port));
+	}
+	if ((ret = get_int(r, m, path, "endPort", false, 1, 65535, &end)))
+		return ret;
+	if (!end)
+		return 0;
+	join(item, sizeof(item), path, "endPort");
+	if (!p->port)
+		return fail_at(r, map_get(r, m, "endPort"), item, "requires a numeric port");
+	if (end < p->port)
+		return fail_at(r, map_get(r, m, "endPort"), item, "%ld is below port %u", end,
+			       p->port);
+	p->end_port = (uint16_t)end;
+	return 0;
+}
+
+/* spec.ingress or spec.egress: rules with from (to) peers and ports. */
+static int get_rules(struct reader *r, const yaml_node_t *spec, const char *key,
+		     const char *peers_key, struct k8s_np_rule **out, size_t *n)
+{
+	char path[64], item[128], sub[256];
+	yaml_node_t *seq, *m, *peers, *ports, *v;
+	int ret = get_node(r, spec, "spec", key, YAML_SEQUENCE_NODE, false, &seq);
+
+	if (ret || !seq_len(seq))
+		return ret;
+	snprintf(path, sizeof(path), "spec.%s", key);
+	if (!(*out = calloc(seq_len(seq), sizeof(**out))))
+		return oom(r);
+	for (size_t i = 0; i < seq_len(seq); i++) {
+		struct k8s_np_rule *rule = &(*out)[i];
+
+		snprintf(item, sizeof(item), "%s[%zu]", path, i);
+		++*n;
+		if ((ret = seq_map(r, seq, i, item, &m)) ||
+		    (ret = get_node(r, m, item, peers_key, YAML_SEQUENCE_NODE, false, &peers)) ||
+		    (ret = get_node(r, m, item, "ports", YAML_SEQUENCE_NODE, false, &ports)))
+			return ret;
+		if (seq_len(peers) && !(rule->peers = calloc(seq_len(peers), sizeof(*rule->peers))))
+			return oom(r);
+		for (size_t j = 0; j < seq_len(peers); j++) {
+			snprintf(sub, sizeof(sub), "%s.%s[%zu]", item, peers_key, j);
+			rule->n_peers++;
+			if ((ret = seq_map(r, peers, j, sub, &v)) ||
+			    (ret = get_peer(r, v, sub, &rule->peers[j])))
+				return ret;
+		}
+		if (seq_len(ports) && !(rule->ports = calloc(seq_len(ports), sizeof(*rule->ports))))
+			return oom(r);
+		for (size_t j = 0; j < seq_len(ports); j++) {
+			snprintf(sub, sizeof(sub), "%s.ports[%zu]", item, j);
+			rule->n_ports++;
+			if ((ret = seq_map(r, ports, j, sub, &v)) ||
+			    (ret = get_np_port(r, v, sub, &rule->ports[j])))
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int parse_netpol(struct reader *r, const yaml_node_t *doc, struct k8s_netpol *np)
+{
+	static const char *const types[] = { "Ingress", "Egress", NULL };
+	char item[64];
+	yaml_node_t *spec, *policy_types;
+	bool present;
+	int ret;
+
+	if ((ret = get_node(r, doc, "", "spec", YAML_MAPPING_NODE, true, &spec)) ||
+	    (ret = get_selector(r, spec, "spec", "podSelector", &np->pod_selector, &present)))
+		return ret;
+	if (!present)
+		return fail_at(r, spec, "spec.podSelector", "required field is missing ({} selects "
+			       "every pod of the namespace)");
+	if ((ret = get_rules(r, spec, "ingress", "from", &np->ingress, &np->n_ingress)) ||
+	    (ret = get_rules(r, spec, "egress", "to", &np->egress, &np->n_egress)) ||
+	    (ret = get_node(r, spec, "spec", "policyTypes", YAML_SEQUENCE_NODE, false,
+			    &policy_types)))
+		return ret;
+	if (!seq_len(policy_types)) {
+		np->ingress_type = true;
+		np->egress_type = np->n_egress > 0;
+		return 0;
+	}
+	for (size_t i = 0; i < seq_len(policy_types); i++) {
+		yaml_node_t *v;
+
+		snprintf(item, sizeof(item), "spec.policyTypes[%zu]", i);
+		if ((ret = seq_str(r, policy_types, i, item, &v)))
+			return ret;
+		if (!strcmp(scalar(v), types[0]))
+			np->ingress_type = true;
+		else if (!strcmp(scalar(v), types[1]))
+			np->egress_type = true;
+		else
+			return fail_at(r, v, item, "unsupported value \"%s\" (supported: Ingress, "
+				       "Egress)", scalar(v));
+	}
+	return 0;
+}
+
+/*
+ * CiliumNetworkPolicy, its HTTP rules only: spec.endpointSelector and
+ * spec.ingress[].toPorts[] with TCP ports and rules.http[] (method, path).
+ * What Sluice would not enforce is refused rather than ignored: peers
+ * (fromEndpoints, fromCIDR...: NetworkPolicy says who may connect),
+ * headers, and paths with '*' anywhere but at the end.
+ */
+static int get_http_rule(struct reader *r, yaml_node_t *m, const char *path,
+			 struct k8s_http_rule *rule)
+{
+	char item[400], *star;
+	int ret;
+
+	if (map_get(r, m, "headers") || map_get(r, m, "headerMatches") || map_get(r, m, "host"))
+		return fail_at(r, m, path, "only method and path are enforced (headers and host "
+			       "are not parsed by the datapath)");
+	if ((ret = get_str(r, m, path, "method", false, rule->method, sizeof(rule->method))) ||
+	    (ret = get_str(r, m, path, "path", false, rule->path, sizeof(rule->path))))
+		return ret;
+	for (const char *c = rule->method; *c; c++)
+		if (*c < 'A' || *c > 'Z') {
+			join(item, sizeof(item), path, "method");
+			return fail_at(r, m, item, "expected an HTTP method in capitals, got \"%s\"",
+				       rule->method);
+		}
+	if (!*rule->path)
+		strcpy(rule->path, "/*");
+	star = strchr(rule->path, '*');
+	join(item, sizeof(item), path, "path");
+	if (rule->path[0] != '/' || (star && star[1]))
+		return fail_at(r, m, item, "expected /PATH, or /PREFIX* ('*' only at the end), got "
+			       "\"%s\"", rule->path);
+	if (star) {
+		*star = 0;
+		rule->prefix = true;
+	}
+	return 0;
+}
+
+static int get_http_port(struct reader *r, yaml_node_t *to_port, const char *path,
+			 struct k8s_http_policy *hp)
+{
+	static const char *const protos[] = { "TCP", NULL };
+	char item[400], sub[440], number[8];
+	yaml_node_t *ports, *rules, *http, *m, *v;
+	long port;
+	int proto, ret;
+	struct k8s_http_port *more;
+
+	if ((ret = get_node(r, to_port, path, "ports", YAML_SEQUENCE_NODE, true, &ports)) ||
+	    (ret = get_node(r, to_port, path, "rules", YAML_MAPPING_NODE, true, &rules)))
+		return ret;
+	join(item, sizeof(item), path, "rules");
+	if ((ret = get_node(r, rules, item, "http", YAML_SEQUENCE_NODE, true, &http)))
+		return ret;
+	for (size_t i = 0; i < seq_len(ports); i++) {
+		struct k8s_http_port *hport;
+
+		snprintf(item, sizeof(item), "%s.ports[%zu]", path, i);
+		if ((ret = seq_map(r, ports, i, item, &m)) ||
+		    (ret = get_enum(r, m, item, "protocol", protos, &proto)) ||
+		    (ret = get_node(r, m, item, "port", YAML_SCALAR_NODE, true, &v)))
+			return ret;
+		/* Cilium writes ports as strings ("80"): both are taken */
+		snprintf(number, sizeof(number), "%.7s", scalar(v));
+		port = strtol(number, NULL, 10);
+		if (port < 1 || port > 65535 || strspn(scalar(v), "0123456789") != strlen(scalar(v))) {
+			join(sub, sizeof(sub), item, "port");
+			return fail_at(r, v, sub, "expected a port number 1-65535, got \"%s\"",
+				       scalar(v));
+		}
+		more = realloc(hp->ports, (hp->n_ports + 1) * sizeof(*more));
+		if (!more)
+			return oom(r);
+		hp->ports = more;
+		hport = &hp->ports[hp->n_ports++];
+		memset(hport, 0, sizeof(*hport));
+		hport->port = (uint16_t)port;
+		if (!seq_len(http))
+			return fail_at(r, http, item, "rules.http: at least one rule");
+		if (!(hport->rules = calloc(seq_len(http), sizeof(*hport->rules))))
+			return oom(r);
+		for (size_t j = 0; j < seq_len(http); j++) {
+			snprintf(sub, sizeof(sub), "%s.rules.http[%zu]", path, j);
+			if ((ret = seq_map(r, http, j, sub, &m)) ||
+			    (ret = get_http_rule(r, m, sub, &hport->rules[j])))
+				return ret;
+			hport->n_rules++;
+		}
+	}
+	return 0;
+}
+
+static int parse_http_policy(struct reader *r, const yaml_node_t *doc, struct k8s_http_policy *hp)
+{
+	static const char *const peers[] = { "fromEndpoints", "fromCIDR", "fromCIDRSet",
+					     "fromEntities", "fromRequires", NULL };
+	char item[64], sub[128];
+	yaml_node_t *spec, *ingress, *rule, *to_ports, *tp;
+	bool present;
+	int ret;
+
+	if ((ret = get_node(r, doc, "", "spec", YAML_MAPPING_NODE, true, &spec)) ||
+	    (ret = get_selector(r, spec, "spec", "endpointSelector", &hp->endpoints, &present)))
+		return ret;
+	if (!present)
+		return fail_at(r, spec, "spec.endpointSelector", "required field is missing");
+	if (map_get(r, spec, "egress"))
+		return fail_at(r, spec, "spec.egress", "HTTP rules are enforced on ingress only");
+	if ((ret = get_node(r, spec, "spec", "ingress", YAML_SEQUENCE_NODE, true, &ingress)))
+		return ret;
+	for (size_t i = 0; i < seq_len(ingress); i++) {
+		snprintf(item, sizeof(item), "spec.ingress[%zu]", i);
+		if ((ret = seq_map(r, ingress, i, item, &rule)))
+			return ret;
+		for (size_t k = 0; peers[k]; k++)
+			if (map_get(r, rule, peers[k]))
+				return fail_at(r, rule, item, "%s: not supported: peers are "
+					       "NetworkPolicy's business; this kind adds HTTP rules",
+					       peers[k]);
+		if ((ret = get_node(r, rule, item, "toPorts", YAML_SEQUENCE_NODE, true, &to_ports)))
+			return ret;
+		for (size_t j = 0; j < seq_len(to_ports); j++) {
+			snprintf(sub, sizeof(sub), "%s.toPorts[%zu]", item, j);
+			if ((ret = seq_map(r, to_ports, j, sub, &tp)) ||
+			    (ret = get_http_port(r, tp, sub, hp)))
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static bool expr_match(const struct k8s_expr *e, const struct k8s_labels *labels,
+		       const struct k8s_labels *extra)
+{
+	const char *v = k8s_label(labels, e->key);
+	bool listed = false;
+
+	if (!v && extra)
+		v = k8s_label(extra, e->key);
+	for (size_t i = 0; v && i < e->n_values; i++)
+		listed |= !strcmp(v, e->values[i]);
+	switch (e->op) {
+	case K8S_OP_IN:
+		return listed;
+	case K8S_OP_NOT_IN:
+		return !listed; /* a missing key is not in the list either, as Kubernetes has it */
+	case K8S_OP_EXISTS:
+		return v != NULL;
+	case K8S_OP_DOES_NOT_EXIST:
+		return v == NULL;
+	}
+	return false;
+}
+
+bool k8s_selector_match(const struct k8s_selector *sel, const struct k8s_labels *labels,
+			const struct k8s_labels *extra)
+{
+	for (size_t i = 0; i < sel->match.n; i++) {
+		const char *v = k8s_label(labels, sel->match.v[i].key);
+
+		if (!v && extra)
+			v = k8s_label(extra, sel->match.v[i].key);
+		if (!v || strcmp(v, sel->match.v[i].value))
+			return false;
+	}
+	for (size_t i = 0; i < sel->n_exprs; i++)
+		if (!expr_match(&sel->exprs[i], labels, extra))
+			return false;
+	return true;
+}
+
 static void object_free(struct k8s_object *o)
 {
 	if (!o || --o->refs > 0)
@@ -799,6 +1319,15 @@ static void object_free(struct k8s_object *o)
 			free(o->u.eps.subsets[i].ports);
 		}
 		free(o->u.eps.subsets);
+		break;
+	case K8S_NETWORK_POLICY:
+		netpol_free(&o->u.np);
+		break;
+	case K8S_HTTP_POLICY:
+		selector_free(&o->u.http.endpoints);
+		for (size_t i = 0; i < o->u.http.n_ports; i++)
+			free(o->u.http.ports[i].rules);
+		free(o->u.http.ports);
 		break;
 	case K8S_NAMESPACE:
 		break;
@@ -840,7 +1369,7 @@ static int parse_object(struct reader *r, yaml_node_t *doc, struct k8s_store *ou
 	if (k == NKINDS)
 		return fail_at(r, map_get(r, doc, "kind"), "kind",
 			       "unsupported kind \"%s\" (supported: Namespace, Pod, Service, "
-			       "EndpointSlice, Endpoints, List)", kind);
+			       "EndpointSlice, Endpoints, NetworkPolicy, CiliumNetworkPolicy, List)", kind);
 	if (strcmp(api, kind_api[k]))
 		return fail_at(r, map_get(r, doc, "apiVersion"), "apiVersion",
 			       "expected %s for a %s, got \"%s\"", kind_api[k], kind, api);
@@ -892,6 +1421,12 @@ static int parse_object(struct reader *r, yaml_node_t *doc, struct k8s_store *ou
 		break;
 	case K8S_ENDPOINTS:
 		ret = parse_endpoints(r, doc, o);
+		break;
+	case K8S_NETWORK_POLICY:
+		ret = parse_netpol(r, doc, &o->u.np);
+		break;
+	case K8S_HTTP_POLICY:
+		ret = parse_http_policy(r, doc, &o->u.http);
 		break;
 	case K8S_NAMESPACE:
 		break;

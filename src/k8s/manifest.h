@@ -24,7 +24,15 @@
 #define K8S_NAME_MAX 254  /* a DNS subdomain: 253 characters */
 #define K8S_MAX_IPS 2     /* one IPv4 and one IPv6 address, dual stack */
 
-enum k8s_kind { K8S_NAMESPACE, K8S_POD, K8S_SERVICE, K8S_ENDPOINT_SLICE, K8S_ENDPOINTS };
+enum k8s_kind {
+	K8S_NAMESPACE,
+	K8S_POD,
+	K8S_SERVICE,
+	K8S_ENDPOINT_SLICE,
+	K8S_ENDPOINTS,
+	K8S_NETWORK_POLICY,   /* networking.k8s.io/v1 */
+	K8S_HTTP_POLICY,      /* CiliumNetworkPolicy (cilium.io/v2): its HTTP rules only */
+};
 
 struct k8s_ip {
 	int family;           /* AF_INET, AF_INET6 */
@@ -99,6 +107,91 @@ struct k8s_endpoints {
 	size_t n_subsets;
 };
 
+/* A label selector's matchExpressions entry. */
+enum k8s_selector_op { K8S_OP_IN, K8S_OP_NOT_IN, K8S_OP_EXISTS, K8S_OP_DOES_NOT_EXIST };
+
+struct k8s_expr {
+	char *key;
+	enum k8s_selector_op op;
+	char **values;
+	size_t n_values;
+};
+
+/* matchLabels AND every matchExpressions entry; empty selects everything. */
+struct k8s_selector {
+	struct k8s_labels match;
+	struct k8s_expr *exprs;
+	size_t n_exprs;
+};
+
+struct k8s_cidr {
+	struct k8s_ip ip;         /* the network address (host bits zero) */
+	uint8_t len;              /* prefix length */
+};
+
+/*
+ * One entry of from/to: podSelector and/or namespaceSelector (both: AND),
+ * or an ipBlock.
+ */
+struct k8s_np_peer {
+	bool has_pods, has_namespaces, has_block;
+	struct k8s_selector pods;
+	struct k8s_selector namespaces;
+	struct k8s_cidr block;
+	struct k8s_cidr *except;
+	size_t n_except;
+};
+
+struct k8s_np_port {
+	uint8_t proto;            /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
+	uint16_t port;            /* 0: every port of proto (or a named one) */
+	uint16_t end_port;        /* last of the range; == port when no endPort */
+	char name[64];            /* a named port, resolved per pod; "" when numeric */
+};
+
+/* One ingress or egress rule: no peers allows every peer, no ports every port. */
+struct k8s_np_rule {
+	struct k8s_np_peer *peers;
+	size_t n_peers;
+	struct k8s_np_port *ports;
+	size_t n_ports;
+};
+
+struct k8s_netpol {
+	struct k8s_selector pod_selector;
+	bool ingress_type, egress_type;   /* policyTypes, defaulted as the API server does */
+	struct k8s_np_rule *ingress;
+	size_t n_ingress;
+	struct k8s_np_rule *egress;
+	size_t n_egress;
+};
+
+/*
+ * One toPorts[].rules.http[] entry: method (empty: any) and path, exact or,
+ * with a trailing '*', a prefix.
+ */
+#define K8S_HTTP_METHOD_MAX 8
+#define K8S_HTTP_PATH_MAX 64
+
+struct k8s_http_rule {
+	char method[K8S_HTTP_METHOD_MAX];
+	char path[K8S_HTTP_PATH_MAX];
+	bool prefix;
+};
+
+struct k8s_http_port {
+	uint16_t port;            /* TCP */
+	struct k8s_http_rule *rules;
+	size_t n_rules;
+};
+
+/* A CiliumNetworkPolicy's HTTP part: requests to these ports of the selected pods. */
+struct k8s_http_policy {
+	struct k8s_selector endpoints;
+	struct k8s_http_port *ports;
+	size_t n_ports;
+};
+
 struct k8s_object {
 	int refs;
 	enum k8s_kind kind;
@@ -111,6 +204,8 @@ struct k8s_object {
 		struct k8s_pod pod;
 		struct k8s_service svc;
 		struct k8s_endpoints eps; /* EndpointSlice and Endpoints */
+		struct k8s_netpol np;
+		struct k8s_http_policy http;
 	} u;
 };
 
@@ -161,5 +256,11 @@ int k8s_ip_parse(const char *text, struct k8s_ip *ip);
 bool k8s_ip_equal(const struct k8s_ip *a, const struct k8s_ip *b);
 /* The value of key in labels, or NULL. */
 const char *k8s_label(const struct k8s_labels *labels, const char *key);
+/* Whether the selector selects labels (and extra, when not NULL: both sets count as one). */
+bool k8s_selector_match(const struct k8s_selector *sel, const struct k8s_labels *labels,
+			const struct k8s_labels *extra);
+/* "10.0.0.0/8" into *c; -EINVAL when malformed or host bits are set. */
+int k8s_cidr_parse(const char *text, struct k8s_cidr *c);
+bool k8s_cidr_contains(const struct k8s_cidr *outer, const struct k8s_cidr *inner);
 
 #endif

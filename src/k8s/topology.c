@@ -136,10 +136,11 @@ static int setup_external(const char *prefix, const char *node, struct sluice_er
 	    (ret = run(err, NULL, "ip -n %s link set lo up", ext)) ||
 	    (ret = run(err, NULL, "ip -n %s addr add %s/24 dev eth0", ext, K8S_EXT_IP4)) ||
 	    (ret = run(err, NULL, "ip -n %s addr add %s/64 dev eth0 nodad", ext, K8S_EXT_IP6)) ||
-	    /* room for the IPIP header NodePort traffic gets (DSR) */
+	    /* room for the outer header NodePort traffic gets (DSR): IPIP's 20 bytes, IPv6's 40 */
 	    (ret = run(err, NULL, "ip -n %s link set eth0 mtu 1480 up", ext)) ||
 	    (ret = run(err, NULL, "ip -n %s route add default via %s", ext, K8S_NODE_IP4)) ||
-	    (ret = run(err, NULL, "ip -n %s -6 route add default via %s", ext, K8S_NODE_IP6)))
+	    (ret = run(err, NULL, "ip -n %s -6 route add default via %s mtu 1460", ext,
+		       K8S_NODE_IP6)))
 		return ret;
 	return 0;
 }

@@ -233,6 +233,10 @@ int map_inner_get(const struct sluice_map *outer, uint32_t id, struct sluice_err
 void map_inner_put(uint32_t id);
 /* This process's handle on an inner map, kept open for programs. */
 struct sluice_map *map_inner_handle(uint32_t id);
+/* Whether map is one of those handles (a helper checking its argument). */
+bool map_is_inner_handle(const struct sluice_map *map);
+/* Whether [addr, addr + size) lies in one of them (checked runs). */
+bool map_inner_handles_hold(uint64_t addr, uint64_t size);
 
 /* ---- the file (shm.c) -------------------------------------------------- */
 

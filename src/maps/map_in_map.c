@@ -48,6 +48,31 @@ struct sluice_map *map_inner_handle(uint32_t id)
 	return map;
 }
 
+bool map_is_inner_handle(const struct sluice_map *map)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&handles_lock);
+	for (size_t i = 0; i < handles_len && !found; i++)
+		found = handles[i] == map;
+	pthread_mutex_unlock(&handles_lock);
+	return found;
+}
+
+bool map_inner_handles_hold(uint64_t addr, uint64_t size)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&handles_lock);
+	for (size_t i = 0; i < handles_len && !found; i++) {
+		uint64_t base = (uintptr_t)handles[i]->base;
+
+		found = addr >= base && addr + size <= base + handles[i]->mapped;
+	}
+	pthread_mutex_unlock(&handles_lock);
+	return found;
+}
+
 bool map_meta_equal(const struct map_meta *tmpl, const struct map_hdr *h)
 {
 	return tmpl->type == h->type && tmpl->key_size == h->key_size &&

@@ -23,4 +23,8 @@ SLUICE_MAP_TYPE(BPF_MAP_TYPE_HASH_OF_MAPS,      htab_of_maps_map_ops)
 SLUICE_MAP_TYPE(BPF_MAP_TYPE_QUEUE,             queue_map_ops)
 SLUICE_MAP_TYPE(BPF_MAP_TYPE_STACK,             stack_map_ops)
 SLUICE_MAP_TYPE(BPF_MAP_TYPE_RINGBUF,           ringbuf_map_ops)
+SLUICE_MAP_TYPE(BPF_MAP_TYPE_DEVMAP,            dev_map_ops)
+SLUICE_MAP_TYPE(BPF_MAP_TYPE_DEVMAP_HASH,       dev_map_hash_ops)
+SLUICE_MAP_TYPE(BPF_MAP_TYPE_CPUMAP,            cpu_map_ops)
+SLUICE_MAP_TYPE(BPF_MAP_TYPE_XSKMAP,            xsk_map_ops)
 #undef SLUICE_MAP_TYPE

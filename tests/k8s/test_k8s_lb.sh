@@ -3,75 +3,27 @@
 # the bundled topology (pods as network namespaces), the agent, and flows
 # from the client pod through the service addresses.  Checks DNAT and
 # reverse NAT (TCP, UDP, IPv4, IPv6: the client's sockets only accept
-# answers from the service address), spread over 3,000 real flows,
-# conntrack keeping flows and connections on their backend across a change,
-# Maglev moving only the removed backend's flows, session affinity,
-# externalTrafficPolicy Local, NodePorts, ICMP errors from backends, bad
-# manifests changing nothing.
-# The NodePort is also reached from outside, through XDP and IPIP (DSR).
+# answers from the service address), hairpin flows (a pod that is its own
+# backend), spread over 3,000 real flows, conntrack keeping flows and
+# connections on their backend across a change, Maglev moving only the
+# removed backend's flows, session affinity and its timeout,
+# externalTrafficPolicy Local, NodePorts from pods and from outside over
+# both families and protocols (XDP, IPIP or IPv6 in IPv6, DSR), ICMP and
+# ICMPv6 errors from backends and from the node to clients and from clients
+# to backends, the conntrack garbage collector, bad manifests changing
+# nothing.
 # Exits 77 (a ctest skip) with the reason when namespaces or bpf() are refused.
-# usage: test_k8s_lb.sh SLUICE EXAMPLES_K8S_DIR TEST_MANIFESTS_DIR
+# usage: test_k8s_lb.sh SLUICE EXAMPLES_K8S_DIR TEST_MANIFESTS_DIR ICMP_ERROR
 set -u
 SLUICE=$1
 EXAMPLES=$2
 MANIFESTS=$3
+ICMP_ERROR=$4
 BAD=$(dirname "$0")/bad
-P=sk$$
-TMP=$(mktemp -d)
-SOCK=$TMP/agent.sock
-CLIENT=$P-default-client
-passed=0
-failed=0
-
-cleanup() {
-	"$SLUICE" k8s topology down --prefix "$P" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-if ! ip netns add "$P-probe" 2>"$TMP/err"; then
-	echo "skip: cannot create network namespaces: $(cat "$TMP/err")"
-	exit 77
-fi
-ip netns del "$P-probe"
-
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-not_ok() {
-	failed=$((failed + 1))
-	echo "FAIL: $1"
-	[ -f "$TMP/out" ] && sed 's/^/  /' "$TMP/out"
-}
-# check WHAT COMMAND...: the command succeeds (its output in $TMP/out)
-check() {
-	what=$1
-	shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$what"; else not_ok "$what"; fi
-}
-probe() { "$SLUICE" k8s probe --netns "$CLIENT" --timeout 1000 "$@"; }
-# backends FILE: the backend names a probe printed, sorted, one line
-backends() { awk '$3 == "flows" {print $1}' "$1" | sort | tr '\n' ' '; }
-# flows FILE: "sport backend" per flow of a probe -v
-flows() { awk '$1 == "flow" {print $4, $6}' "$1"; }
-
-if ! "$SLUICE" k8s topology up -f "$EXAMPLES" --prefix "$P" >"$TMP/out" 2>&1; then
-	cat "$TMP/out"
-	exit 1
-fi
-if ! "$SLUICE" k8s agent --netns "$P-node" --socket "$SOCK" --daemon >"$TMP/out" 2>&1; then
-	if grep -Eq 'Operation not permitted|refused' "$TMP/out"; then
-		echo "skip: the kernel refused to load the datapath: $(cat "$TMP/out")"
-		exit 77
-	fi
-	cat "$TMP/out"
-	exit 1
-fi
-check "apply the bundled manifests" "$SLUICE" k8s apply -f "$EXAMPLES" --socket "$SOCK"
-# without services every flow below would wait for its timeout: stop here
-if [ "$failed" -ne 0 ]; then
-	echo "k8s_datapath: $passed passed, $failed failed"
-	exit 1
-fi
+NAME=k8s_datapath
+. "$(dirname "$0")/lib.sh"
+# closed TCP flows leave conntrack after a second, collected every second
+setup --ct-timeout tcp-closing=1 --ct-gc-interval 1
 
 # DNAT and reverse NAT, four ways; each backend of the service answers, no other
 for target in "10.96.0.10 80" "10.96.0.10 53 --udp" "fd00:10:96::a 80" "fd00:10:96::a 53 --udp"; do
@@ -87,7 +39,7 @@ check "curl through the ClusterIP" sh -c "ip netns exec $CLIENT curl -sf -m 2 ht
 check "curl through the IPv6 ClusterIP" sh -c "ip netns exec $CLIENT curl -sf -m 2 'http://[fd00:10:96::a]/' | grep -Eq '^web-[123]$'"
 check "NodePort from a pod" sh -c "$SLUICE k8s probe --netns $CLIENT 10.0.0.1 30080 --flows 30 | grep -q api-"
 
-# From outside the cluster: XDP on the node's ext0, IPIP to the backend (DSR)
+# From outside the cluster: XDP on the node's ext0, IPIP or IPv6 in IPv6 to the backend (DSR)
 check "the agent put XDP on the node's external interface" sh -c "ip -n $P-node link show ext0 | grep -q 'prog/xdp'"
 if "$SLUICE" k8s probe --netns "$P-ext" --timeout 500 10.0.0.1 30080 --flows 100 >"$TMP/out" 2>&1 &&
    [ "$(backends "$TMP/out")" = "api-1 api-2 api-3 " ]; then
@@ -96,6 +48,58 @@ else
 	not_ok "100 flows from outside to the NodePort, through XDP with DSR"
 fi
 check "curl from outside to the NodePort" sh -c "ip netns exec $P-ext curl -sf -m 2 http://10.0.0.1:30080/ | grep -Eq '^api-[123]$'"
+check "apply a dual-stack NodePort, TCP and UDP" apply "$MANIFESTS/dual-nodeport.yaml"
+for target in "10.0.0.1 30090 --udp" "fd00:10::1 30090" "fd00:10::1 30090 --udp"; do
+	# shellcheck disable=SC2086 # target is address, port and options
+	if "$SLUICE" k8s probe --netns "$P-ext" --timeout 500 $target --flows 60 >"$TMP/out" 2>&1 &&
+	   [ "$(backends "$TMP/out")" = "api-1 api-2 api-3 " ]; then
+		ok "60 flows from outside to $target, through XDP with DSR"
+	else
+		not_ok "60 flows from outside to $target, through XDP with DSR"
+	fi
+done
+check "curl from outside to the IPv6 NodePort" sh -c "ip netns exec $P-ext curl -sf -m 2 'http://[fd00:10::1]:30090/' | grep -Eq '^api-[123]$'"
+
+# Hairpin: web-1 through its own service; the flows Maglev gives web-1 come back to it
+for target in "10.96.0.10 80" "10.96.0.10 53 --udp" "fd00:10:96::a 80" "fd00:10:96::a 53 --udp"; do
+	# shellcheck disable=SC2086 # target is address, port and options
+	if "$SLUICE" k8s probe --netns "$P-shop-web-1" --timeout 1000 $target --flows 60 \
+		>"$TMP/out" 2>&1 && [ "$(backends "$TMP/out")" = "web-1 web-2 web-3 " ]; then
+		ok "hairpin: 60 flows from web-1 to $target, web-1 answering some"
+	else
+		not_ok "hairpin: 60 flows from web-1 to $target"
+	fi
+done
+if "$SLUICE" k8s probe --netns "$P-blog-api-1" --timeout 1000 10.0.0.1 30080 --flows 60 \
+	>"$TMP/out" 2>&1 && [ "$(backends "$TMP/out")" = "api-1 api-2 api-3 " ]; then
+	ok "hairpin: 60 flows from api-1 to its NodePort, api-1 answering some"
+else
+	not_ok "hairpin: 60 flows from api-1 to its NodePort"
+fi
+
+# ClientIP affinity's timeout: the picks without affinity, then with a 2 s affinity
+check "apply a Service without affinity" apply "$MANIFESTS/affinity-none.yaml"
+probe 10.96.0.90 80 --flows 30 --sport 41000 -v >"$TMP/picks" 2>&1
+check "give it ClientIP affinity for 2 s" apply "$MANIFESTS/affinity-2s.yaml"
+probe 10.96.0.90 80 --flows 1 --sport 41000 -v >"$TMP/first" 2>&1
+probe 10.96.0.90 80 --flows 29 --sport 41001 -v >"$TMP/sticky" 2>&1
+first=$(flows "$TMP/first" | awk '{print $2}')
+elsewhere=$(flows "$TMP/picks" | awk -v b="$first" 'NR > 1 && $2 != b' | wc -l)
+if [ -n "$first" ] && [ "$first" != "-" ] && [ "$elsewhere" -gt 0 ] &&
+   [ "$(flows "$TMP/sticky" | awk '{print $2}' | sort -u)" = "$first" ]; then
+	ok "ClientIP affinity: 29 more flows follow the first to $first ($elsewhere of them Maglev puts elsewhere)"
+else
+	not_ok "ClientIP affinity keeps new flows on the first one's backend"
+fi
+sleep 2.5
+# a flow Maglev puts elsewhere gets its own backend once the affinity has expired
+next=$(flows "$TMP/picks" | awk -v b="$first" 'NR > 1 && $2 != b {print $1, $2; exit}')
+probe 10.96.0.90 80 --flows 1 --sport "${next% *}" -v >"$TMP/out" 2>&1
+if [ -n "$next" ] && [ "$(flows "$TMP/out" | awk '{print $2}')" = "${next#* }" ]; then
+	ok "ClientIP affinity expires after its timeout: source port ${next% *} goes to ${next#* }"
+else
+	not_ok "ClientIP affinity expires after its timeout"
+fi
 
 # Even spread over 3,000 real flows: each backend within 10% of 1,000
 probe 10.96.0.10 80 --flows 3000 --sport 20000 >"$TMP/out" 2>&1
@@ -111,7 +115,12 @@ check "status counts packets and conntrack entries" sh -c \
 	 $SLUICE k8s status --socket $SOCK | grep -Eq 'shop/web:http 10.96.0.10:80/TCP .*packets [1-9]'"
 
 # A bad manifest: a clear error naming file, line and field, and nothing changes
-"$SLUICE" k8s status --socket "$SOCK" | sed 's/packets.*//' >"$TMP/before"
+# the services and backends, not the flows and counters that go on moving
+services() {
+	"$SLUICE" k8s status --socket "$SOCK" |
+		sed -n '/^conntrack:/q; s/, [0-9]* conntrack entries//; s/  flows.*//; p'
+}
+services >"$TMP/before"
 if ! "$SLUICE" k8s apply -f "$EXAMPLES/20-web.yaml" -f "$BAD/port-string.yaml" --socket "$SOCK" \
 	>"$TMP/out" 2>&1 &&
    grep -q 'port-string.yaml:9: Service default/web: spec.ports\[0\].port: expected an integer' "$TMP/out"; then
@@ -119,7 +128,7 @@ if ! "$SLUICE" k8s apply -f "$EXAMPLES/20-web.yaml" -f "$BAD/port-string.yaml" -
 else
 	not_ok "a bad manifest is refused with file, line, object and field"
 fi
-"$SLUICE" k8s status --socket "$SOCK" | sed 's/packets.*//' >"$TMP/after"
+services >"$TMP/after"
 check "nothing was applied" cmp "$TMP/before" "$TMP/after"
 
 # Conntrack: UDP flows keep their backend when a fourth one joins
@@ -178,6 +187,12 @@ if [ "$(backends "$TMP/out")" = "api-1 " ]; then
 else
 	not_ok "externalTrafficPolicy Local (node port)"
 fi
+"$SLUICE" k8s probe --netns "$P-ext" --timeout 500 10.0.0.1 30081 --flows 30 >"$TMP/out" 2>&1
+if [ "$(backends "$TMP/out")" = "api-1 " ]; then
+	ok "externalTrafficPolicy Local: from outside too (XDP)"
+else
+	not_ok "externalTrafficPolicy Local (node port, from outside)"
+fi
 probe 10.96.0.50 80 --flows 120 >"$TMP/out" 2>&1
 if [ "$(backends "$TMP/out")" = "api-1 api-2 api-3 " ]; then
 	ok "externalTrafficPolicy Local: the cluster IP reaches every endpoint"
@@ -185,13 +200,56 @@ else
 	not_ok "externalTrafficPolicy Local (cluster IP)"
 fi
 check "apply a UDP service whose backend port is closed" \
-	"$SLUICE" k8s apply -f "$MANIFESTS/closed.yaml" --socket "$SOCK"
+	apply "$MANIFESTS/closed.yaml"
 probe 10.96.0.60 9 --udp --flows 5 >"$TMP/out" 2>&1
-if grep -q '5 failed (5 refused)' "$TMP/out"; then
+if grep -q '5 failed (5 refused,' "$TMP/out"; then
 	ok "ICMP port unreachable from the backend reaches the client as the service's"
 else
 	not_ok "ICMP errors are reverse-NATed"
 fi
+probe fd00:10:96::3c 9 --udp --flows 5 >"$TMP/out" 2>&1
+if grep -q '5 failed (5 refused,' "$TMP/out"; then
+	ok "ICMPv6 port unreachable from the backend reaches the client as the service's"
+else
+	not_ok "ICMPv6 errors are reverse-NATed"
+fi
+
+# Errors the node sends about DNATed packets: no route to the endpoint
+check "apply a service whose endpoint does not exist" apply "$MANIFESTS/blackhole.yaml"
+for addr in 10.96.0.80 fd00:10:96::50; do
+	probe "$addr" 80 --flows 2 --timeout 5000 >"$TMP/out" 2>&1
+	if grep -q '2 failed (0 refused, 2 unreachable,' "$TMP/out"; then
+		ok "the node's unreachable about $addr's missing endpoint fails the connect at once"
+	else
+		not_ok "the node's unreachable about $addr's missing endpoint"
+	fi
+done
+# ... and fragmentation needed (packet too big) when web-2's veth narrows to 1280
+check "apply a UDP service on web-2 alone" apply "$MANIFESTS/big.yaml"
+veth=$(ip -n "$P-node" route get 10.244.1.12 | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1)}')
+ip -n "$P-node" link set "$veth" mtu 1280
+for addr in 10.96.0.100 fd00:10:96::64; do
+	probe "$addr" 53 --udp --size 1400 --flows 2 >"$TMP/out" 2>&1
+	if grep -q '2 failed (0 refused, 0 unreachable, 2 message too long)' "$TMP/out"; then
+		ok "the node's packet-too-big about $addr reaches the client's socket"
+	else
+		not_ok "the node's packet-too-big about $addr"
+	fi
+done
+check "the client learned the service address's path MTU" \
+	sh -c "ip -n $CLIENT route get 10.96.0.100 | grep -q 'mtu 1280'"
+check "datagrams that fit still pass" probe 10.96.0.100 53 --udp --size 1200 --flows 2
+ip -n "$P-node" link set "$veth" mtu 1500
+# ... and the other way: a client's side says a reply was too big; the backend learns it
+for flow in "10.96.0.10 10.244.0.10 46000 1300" "fd00:10:96::a fd00:10:244::a 46001 1280"; do
+	# shellcheck disable=SC2086 # service, client, source port, MTU
+	set -- $flow
+	probe "$1" 53 --udp --sport "$3" -v >"$TMP/out" 2>&1
+	backend=$(flows "$TMP/out" | awk '{print $2}')
+	ip netns exec "$CLIENT" "$ICMP_ERROR" "$4" "$1" 53 "$2" "$3" >>"$TMP/out" 2>&1
+	check "a packet-too-big about a reply from $1 reaches $backend as about its own" \
+		sh -c "ip -n $P-shop-$backend route get $2 | grep -q 'mtu $4'"
+done
 check "delete a service" "$SLUICE" k8s delete -f "$MANIFESTS/sticky.yaml" --socket "$SOCK"
 if ! probe 10.96.0.40 80 --flows 1 >"$TMP/out" 2>&1; then
 	ok "a deleted service no longer answers"
@@ -199,5 +257,10 @@ else
 	not_ok "a deleted service no longer answers"
 fi
 
-echo "k8s_datapath: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+probe 10.96.0.10 53 --udp --sport 45000 >"$TMP/out" 2>&1
+check "status lists the latest flow with its state and idle time" sh -c \
+	"$SLUICE k8s status --socket $SOCK | grep -Eq '^    UDP 10.244.0.10:45000 -> 10.96.0.10:53 via 10.244.1.1[123]:8080  udp  idle [0-9.]+ s, expires in [0-9.]+ s'"
+# the test has run for seconds: flows it closed with a reset are gone
+check "the periodic garbage collector removed the closed flows" sh -c \
+	"$SLUICE k8s status --json --socket $SOCK | grep -Eq '\"gc_runs\":[1-9][0-9]*,\"gc_removed\":[1-9]'"
+finish

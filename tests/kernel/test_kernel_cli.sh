@@ -78,7 +78,7 @@ check 0 '"accepted":true,"processed_insns":[0-9]+,"verification_time_usec":[0-9]
 # xdp_filter on packets: a TCP SYN passes unchanged, a truncated IPv4 header is dropped.
 packet tcp-syn-port80
 packet truncated
-sluice test-run "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/tcp-syn-port80.bin" \
+sluice test-run --backend kernel "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/tcp-syn-port80.bin" \
 	--data-out "$TMP/out.bin" --repeat 100
 check 0 "^retval 2 \(0x2\)$" "test-run: XDP_PASS"
 check 0 "^duration [0-9]+ ns \(mean of 100 runs\)$" "test-run: duration"
@@ -89,12 +89,12 @@ else
 	echo "FAIL: test-run: the output packet differs from the input"
 	failed=$((failed + 1))
 fi
-sluice test-run "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/truncated.bin" --json
+sluice test-run --backend kernel "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/truncated.bin" --json
 check 0 '^\{"prog":"xdp_filter","backend":"kernel","retval":1,"duration_ns":[0-9]+,"repeat":1,"data_out_size":30\}$' \
 	"test-run --json: XDP_DROP"
 # With a context: a struct xdp_md (24 bytes) whose data_end is the packet's 54.
 printf '\0\0\0\0\066\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0' >"$TMP/xdp_md.bin"
-sluice test-run "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/tcp-syn-port80.bin" \
+sluice test-run --backend kernel "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/tcp-syn-port80.bin" \
 	--ctx-in "$TMP/xdp_md.bin"
 check 0 "^retval 2 \(0x2\)$" "test-run --ctx-in"
 sluice test-run "$EXAMPLES/tc_counter.o" --prog tc_count --data-in "$TMP/tcp-syn-port80.bin"
@@ -114,21 +114,21 @@ sluice load "$EXAMPLES/xdp_filter.o" --backend=sluice
 check 2 "unknown backend 'sluice'" "load: unknown backend"
 sluice load
 check 2 "^usage: sluice load" "load: no file"
-sluice test-run "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/none.bin"
+sluice test-run --backend kernel "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/none.bin"
 check 1 "^sluice: cannot open '.*none.bin': No such file or directory$" "test-run: unreadable data-in"
-sluice test-run "$EXAMPLES/xdp_filter.o" --prog nope --data-in "$TMP/truncated.bin"
+sluice test-run --backend kernel "$EXAMPLES/xdp_filter.o" --prog nope --data-in "$TMP/truncated.bin"
 check 1 "no program 'nope'" "test-run: unknown program"
-sluice test-run "$TMP/text.o" --prog xdp_filter --data-in "$TMP/truncated.bin"
+sluice test-run --backend kernel "$TMP/text.o" --prog xdp_filter --data-in "$TMP/truncated.bin"
 check 1 "not a proper ELF object" "test-run: not an ELF"
-sluice test-run "$EXAMPLES/unsafe.o" --prog xdp_unsafe --data-in "$TMP/truncated.bin"
+sluice test-run --backend kernel "$EXAMPLES/unsafe.o" --prog xdp_unsafe --data-in "$TMP/truncated.bin"
 check 1 "the kernel rejected it: invalid access to packet" "test-run: a rejected program"
-sluice test-run "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/truncated.bin" --repeat ten
+sluice test-run --backend kernel "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/truncated.bin" --repeat ten
 check 2 "--repeat takes a number from 1 to [0-9]+, not 'ten'" "test-run: repeat not a number"
-sluice test-run "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/truncated.bin" --repeat 0
+sluice test-run --backend kernel "$EXAMPLES/xdp_filter.o" --prog xdp_filter --data-in "$TMP/truncated.bin" --repeat 0
 check 2 "--repeat takes a number" "test-run: repeat 0"
 sluice test-run "$EXAMPLES/xdp_filter.o" --data-in "$TMP/truncated.bin"
 check 2 "--prog NAME is required" "test-run: no --prog"
-sluice test-run "$EXAMPLES/xdp_filter.o" --prog xdp_filter
+sluice test-run --backend kernel "$EXAMPLES/xdp_filter.o" --prog xdp_filter
 check 2 "--data-in FILE is required" "test-run: no --data-in"
 
 # bpf() refused: an unprivileged user, where the kernel keeps bpf() for the

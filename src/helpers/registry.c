@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "helper_proto.h"
 #include "helpers.h"
+#include "helpers/impl.h"
 #include "insn.h"
 
 struct helper_entry {
@@ -80,6 +82,41 @@ const char *sluice_helpers_name(const struct sluice_helpers *helpers,
 				uint32_t id)
 {
 	return helpers && id < helpers->cap ? helpers->by_id[id].name : NULL;
+}
+
+/* Every family of the runtime's implementations, each file's list. */
+static const struct helper_family *const families[] = {
+	&helpers_maps, &helpers_misc, &helpers_trace,
+	&helpers_events, &helpers_packet, &helpers_fib,
+};
+
+struct sluice_helpers *helpers_for_prog_type(uint32_t prog_type, struct sluice_error *err)
+{
+	struct sluice_helpers *helpers = sluice_helpers_new(err);
+
+	if (!helpers)
+		return NULL;
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		for (size_t i = 0; i < families[f]->count; i++) {
+			const struct helper_impl *impl = &families[f]->impls[i];
+			const struct helper_proto *proto = helper_proto(impl->id);
+			int ret = 0;
+
+			if (!proto)
+				ret = sluice_fail(err, EINVAL,
+						  "helper %u is implemented but has no prototype",
+						  impl->id);
+			else if (helper_allowed(proto, prog_type))
+				ret = sluice_helpers_add(helpers, impl->id, proto->name, impl->fn,
+							 err);
+			if (ret < 0) {
+				sluice_helpers_free(helpers);
+				errno = -ret;
+				return NULL;
+			}
+		}
+	}
+	return helpers;
 }
 
 int helpers_check_runnable(const struct sluice_helpers *helpers,
