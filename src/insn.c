@@ -88,6 +88,69 @@ struct sluice_insn insn_encode(enum insn_op op)
 	return insn;
 }
 
+void insn_data_regs(const struct sluice_insn *insn, enum insn_op op, uint16_t *reads,
+		    uint16_t *writes)
+{
+	uint16_t dst = (uint16_t)(1u << insn->dst), src = (uint16_t)(1u << insn->src);
+	/* mov and movsx only write their destination */
+	bool assigns = !strcmp(insn_table[op].llvm, "=");
+
+	*reads = *writes = 0;
+	switch ((enum insn_shape)insn_table[op].shape) {
+	case SHAPE_ALU_REG:
+		*reads = (uint16_t)(src | (assigns ? 0 : dst));
+		*writes = dst;
+		break;
+	case SHAPE_ALU_IMM:
+		*reads = assigns ? 0 : dst;
+		*writes = dst;
+		break;
+	case SHAPE_ALU_UNARY:
+		*reads = *writes = dst;
+		break;
+	case SHAPE_LOAD:
+	case SHAPE_LDDW:
+		*reads = insn_table[op].shape == SHAPE_LOAD ? src : 0;
+		*writes = dst;
+		break;
+	case SHAPE_STORE_IMM:
+	case SHAPE_JCOND_IMM:
+		*reads = dst;
+		break;
+	case SHAPE_STORE_REG:
+	case SHAPE_JCOND_REG:
+		*reads = dst | src;
+		break;
+	case SHAPE_ATOMIC:
+		*reads = dst | src;
+		if (op == OP_ATOMIC32_CMPXCHG || op == OP_ATOMIC64_CMPXCHG) {
+			*reads |= 1u;
+			*writes = 1u;
+		} else if (insn->imm & 1) { /* BPF_FETCH */
+			*writes = src;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+struct sluice_insn insn_make(enum insn_op op, int dst, int src, int32_t off, int32_t imm)
+{
+	struct sluice_insn insn = insn_encode(op);
+	unsigned fields = insn_shape_fields((enum insn_shape)insn_table[op].shape);
+
+	if (fields & FIELD_DST)
+		insn.dst = (uint8_t)dst;
+	if (fields & FIELD_SRC)
+		insn.src = (uint8_t)src;
+	if (fields & FIELD_OFF)
+		insn.off = (int16_t)off;
+	if (fields & FIELD_IMM)
+		insn.imm = imm;
+	return insn;
+}
+
 /*
  * Rows sharing an opcode byte are chained so that a lookup tries only the
  * few rows that can match; built once, read by every thread after.

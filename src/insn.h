@@ -101,6 +101,18 @@ const uint8_t *insn_shape_operands(enum insn_shape shape);
 
 /* The instruction op with every operand zero: its opcode and discriminator. */
 struct sluice_insn insn_encode(enum insn_op op);
+/*
+ * The registers (bit r: rN) an instruction reads and those it writes as
+ * data, from its shape: ALU, loads, stores, atomics (a fetch writes src,
+ * cmpxchg reads and writes r0), lddw and jumps.  Calls, exit and the legacy
+ * packet loads read and write by a convention the caller knows (helpers,
+ * local calls, skb in r6): for those both masks come back 0.
+ */
+void insn_data_regs(const struct sluice_insn *insn, enum insn_op op, uint16_t *reads,
+		    uint16_t *writes);
+
+/* op with the operands its shape has (the others are ignored), as generators build code. */
+struct sluice_insn insn_make(enum insn_op op, int dst, int src, int32_t off, int32_t imm);
 
 /* The table row an instruction matches, or -1 for an unknown encoding. */
 int insn_lookup(const struct sluice_insn *insn);

@@ -431,12 +431,18 @@ struct sluice_rt *sluice_rt_load(const struct sluice_object *obj,
 	}
 	rt->obj = obj;
 	rt->jit = !strcmp(engine, "jit");
-	rt->verified = !opts || !opts->unverified;
+	rt->verified = !opts || !opts->no_verify;
 	if (opts) {
 		rt->checked = opts->checked;
 		rt->trace = opts->trace;
 		rt->trace_ctx = opts->trace_ctx;
 	}
+	if (rt->jit && !rt->verified) {
+		sluice_fail(err, EINVAL, "unverified programs run checked, in the interpreter, not the JIT");
+		goto fail;
+	}
+	if (!rt->verified)
+		rt->checked = true;
 	if (rt->jit && rt->checked) {
 		sluice_fail(err, EINVAL, "checked runs are the interpreter's");
 		goto fail;

@@ -30,6 +30,7 @@
 #include <sluice/jit.h>
 
 #include "progen.h"
+#include "splitmix.h"
 
 #define INPUT_SIZE 64
 #define LOG_MAX 32            /* helper calls recorded with their arguments */
@@ -100,15 +101,6 @@ static int teardown(void **state)
 	(void)state;
 	sluice_helpers_free(helpers);
 	return 0;
-}
-
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-	return z ^ (z >> 31);
 }
 
 /* An exec with r1 = o->mem, r2 = its size, the same memory as the packet and the one region. */
@@ -210,7 +202,7 @@ static void interp_and_jit_agree(void **state)
 
 		memset(&interp, 0, sizeof(interp));
 		for (size_t i = 0; i < INPUT_SIZE; i += 8) {
-			uint64_t v = splitmix(&x);
+			uint64_t v = splitmix_next(&x);
 
 			memcpy(interp.mem + i, &v, 8);
 		}

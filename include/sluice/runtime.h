@@ -46,12 +46,13 @@ struct sluice_rt_opts {
 	 */
 	const char *const *progs;
 	/*
-	 * Run programs the verifier would refuse, for debugging them (best in
-	 * checked mode).  Helper calls and context accesses are still checked
-	 * at load, and helpers still refuse pointers that are not the run's
-	 * maps; memory accesses are not, outside checked mode.
+	 * Run programs the verifier would refuse, for debugging them: they run
+	 * in the checked interpreter (the JIT is refused), every memory access
+	 * tested against what the run may touch, helper calls and context
+	 * accesses still checked at load, and helpers refuse pointers that are
+	 * not the run's maps.
 	 */
-	bool unverified;
+	bool no_verify;
 };
 
 /*

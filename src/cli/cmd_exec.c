@@ -2,8 +2,8 @@
 /*
  * `sluice exec --policy P.yaml [--engine interp|jit] -- CMD ARGS...`: CMD
  * under a seccomp user-notification filter, each exec, open and connect
- * decided by the policy's eBPF matcher in Sluice's user-space runtime
- * (src/security/supervisor.c).  Events go to standard error, one line (or
+ * (and addressed send) decided by the policy's eBPF matcher in Sluice's
+ * user-space runtime (src/security/supervisor.c).  Events go to standard error, one line (or
  * JSON object) each, so that CMD's own output stays as it was.  The exit
  * status is CMD's, 128 + the signal when a signal ended it.
  */

@@ -27,8 +27,8 @@ bool engine_option(struct engine_opts *opts, int opt, const char *arg)
 	case ENGINE_OPT_CHECKED:
 		opts->checked = true;
 		return true;
-	case ENGINE_OPT_UNVERIFIED:
-		opts->unverified = true;
+	case ENGINE_OPT_NO_VERIFY:
+		opts->no_verify = true;
 		return true;
 	}
 	return false;

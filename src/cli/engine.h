@@ -12,7 +12,7 @@
 struct engine_opts {
 	const char *name; /* "interp" or "jit" */
 	bool checked;
-	bool unverified;  /* objects: run what the verifier refuses (debugging, with --checked) */
+	bool no_verify;   /* objects: run what the verifier refuses (checked, for debugging) */
 	uint64_t budget;  /* 0: none */
 	bool count;       /* report executed instructions (a slower variant) */
 };
@@ -25,8 +25,8 @@ bool engine_known(const char *name);
 #define ENGINE_LONG_OPTIONS                                  \
 	{ "engine", required_argument, NULL, ENGINE_OPT_NAME }, \
 	{ "checked", no_argument, NULL, ENGINE_OPT_CHECKED },    \
-	{ "unverified", no_argument, NULL, ENGINE_OPT_UNVERIFIED }
-enum { ENGINE_OPT_NAME = 0x1000, ENGINE_OPT_CHECKED, ENGINE_OPT_UNVERIFIED };
+	{ "no-verify", no_argument, NULL, ENGINE_OPT_NO_VERIFY }
+enum { ENGINE_OPT_NAME = 0x1000, ENGINE_OPT_CHECKED, ENGINE_OPT_NO_VERIFY };
 
 /* Take one of ENGINE_LONG_OPTIONS into opts; false if opt is not one. */
 bool engine_option(struct engine_opts *opts, int opt, const char *arg);

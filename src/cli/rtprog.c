@@ -24,7 +24,7 @@ int rtprog_open(const struct cli *cli, const char *command, const char *path,
 {
 	struct sluice_rt_opts opts = {
 		.sz = sizeof(opts), .engine = eopts->name, .checked = eopts->checked,
-		.unverified = eopts->unverified,
+		.no_verify = eopts->no_verify,
 	};
 	struct sluice_error err = { 0 };
 

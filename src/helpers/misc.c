@@ -31,33 +31,19 @@ static uint64_t clock_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t ktime_get_ns(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-			     uint64_t r5, struct sluice_run *run)
-{
-	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)run;
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
-static uint64_t ktime_get_boot_ns(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-				  uint64_t r5, struct sluice_run *run)
-{
-	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)run;
-	return clock_ns(CLOCK_BOOTTIME);
-}
-
-static uint64_t ktime_get_coarse_ns(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-				    uint64_t r5, struct sluice_run *run)
-{
-	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)run;
-	return clock_ns(CLOCK_MONOTONIC_COARSE);
-}
-
-static uint64_t ktime_get_tai_ns(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-				 uint64_t r5, struct sluice_run *run)
-{
-	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)run;
-	return clock_ns(CLOCK_TAI);
-}
+/* One helper per kernel clock: they take no arguments. */
+#define CLOCK_HELPER(name, clock)                                                        \
+	static uint64_t name(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,           \
+			     uint64_t r5, struct sluice_run *run)                          \
+	{                                                                                  \
+		(void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)run;               \
+		return clock_ns(clock);                                                    \
+	}
+CLOCK_HELPER(ktime_get_ns, CLOCK_MONOTONIC)
+CLOCK_HELPER(ktime_get_boot_ns, CLOCK_BOOTTIME)
+CLOCK_HELPER(ktime_get_coarse_ns, CLOCK_MONOTONIC_COARSE)
+CLOCK_HELPER(ktime_get_tai_ns, CLOCK_TAI)
+#undef CLOCK_HELPER
 
 /*
  * User space cannot read jiffies, but it can count them: the coarse clock

@@ -25,46 +25,17 @@
 static void reads_writes(const struct sluice_insn *insn, enum insn_op op, bool calls,
 			 unsigned *reads, unsigned *writes)
 {
-	unsigned dst = 1u << insn->dst, src = 1u << insn->src;
-	/* mov and movsx only write their destination */
-	bool assigns = !strcmp(insn_table[op].llvm, "=");
+	uint16_t r, w;
 
-	*reads = *writes = 0;
+	insn_data_regs(insn, op, &r, &w);
+	*reads = r;
+	*writes = w;
 	switch ((enum insn_shape)insn_table[op].shape) {
-	case SHAPE_ALU_REG:
-		*reads = src | (assigns ? 0 : dst);
-		*writes = dst;
-		break;
-	case SHAPE_ALU_IMM:
-		*reads = assigns ? 0 : dst;
-		*writes = dst;
-		break;
-	case SHAPE_ALU_UNARY:
-		*reads = *writes = dst;
-		break;
-	case SHAPE_LOAD:
-		*reads = src;
-		*writes = dst;
-		break;
-	case SHAPE_STORE_IMM:
-	case SHAPE_JCOND_IMM:
-		*reads = dst;
-		break;
-	case SHAPE_STORE_REG:
-	case SHAPE_JCOND_REG:
-		*reads = dst | src;
-		break;
-	case SHAPE_ATOMIC:
-		*reads = dst | src | R0; /* cmpxchg compares with r0 */
-		break;
-	case SHAPE_LDDW:
-		*writes = dst;
-		break;
 	case SHAPE_LDABS:
 		*writes = R0;
 		break;
 	case SHAPE_LDIND:
-		*reads = src;
+		*reads = 1u << insn->src;
 		*writes = R0;
 		break;
 	case SHAPE_CALL:
@@ -72,7 +43,7 @@ static void reads_writes(const struct sluice_insn *insn, enum insn_op op, bool c
 		*writes = R0;
 		break;
 	case SHAPE_CALLX:
-		*reads = dst | ARGS;
+		*reads = (1u << insn->dst) | ARGS;
 		*writes = R0;
 		break;
 	case SHAPE_CALL_LOCAL:
@@ -81,8 +52,7 @@ static void reads_writes(const struct sluice_insn *insn, enum insn_op op, bool c
 	case SHAPE_EXIT:
 		*reads = R0 | (calls ? ARGS : 0);
 		break;
-	case SHAPE_JA:
-	case SHAPE_JA32:
+	default:
 		break;
 	}
 }

@@ -19,8 +19,8 @@
  * instruction at pc, before anything writes it.  live[count], past the
  * end, is 0; so is the second slot of an lddw.  Sound rather than exact:
  * a local call counts as reading every register, an exit in a program
- * that makes local calls as reading r0-r5 (a caller may), an atomic as
- * writing nothing.  *live is malloc'ed;
+ * that makes local calls as reading r0-r5 (a caller may), a helper call
+ * and a legacy packet load as writing r0 only.  *live is malloc'ed;
  * returns 0 or -ENOMEM.
  */
 int jit_liveness(const struct sluice_insn *insns, size_t count, uint16_t **live);

@@ -21,7 +21,9 @@
  * backends first, then a new Maglev table per changed frontend and one
  * atomic switch to it (see datapath/lb.h), then the removals.  A failure
  * of the kernel half-way (out of memory) leaves the maps partly updated and
- * is reported as such; invalid input never gets that far.
+ * is reported as such; invalid input never gets that far.  The same apply
+ * compiles the NetworkPolicy and CiliumNetworkPolicy objects into the
+ * policy maps (policy_maps.h, docs/netpol.md).
  */
 
 struct k8s_agent;

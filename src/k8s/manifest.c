@@ -131,9 +131,11 @@ static yaml_node_t *map_get(struct reader *r, const yaml_node_t *map, const char
 	return NULL;
 }
 
+/* A field's path for messages: one nested deeper than any manifest's is cut short, and marked so. */
 static void join(char *out, size_t size, const char *parent, const char *key)
 {
-	snprintf(out, size, "%s%s%s", parent, *parent ? "." : "", key);
+	if (snprintf(out, size, "%s%s%s", parent, *parent ? "." : "", key) >= (int)size)
+		out[size - 2] = '~';
 }
 
 /* A child of the given type; NULL (and 0) when absent and optional. */
@@ -957,7 +959,8 @@ static int get_block(struct reader *r, yaml_node_t *block, const char *path,
 	for (size_t i = 0; i < seq_len(except); i++) {
 		struct k8s_cidr *e = &peer->except[i];
 
-		snprintf(item, sizeof(item), "%s.except[%zu]", path, i);
+		if (snprintf(item, sizeof(item), "%s.except[%zu]", path, i) >= (int)sizeof(item))
+			item[sizeof(item) - 2] = '~'; /* as join() marks a path cut short */
 		if ((ret = seq_str(r, except, i, item, &v)) ||
 		    (ret = get_cidr(r, v, scalar(v), item, e)))
 			return ret;

@@ -44,14 +44,23 @@ void k8s_id_table_free(struct k8s_id_table *t)
 /* The number of key, handed out from *next the first time it is asked for. */
 static int id_of(struct k8s_id_table *t, const char *key, uint32_t *next, uint32_t *id)
 {
+	size_t lo = 0, hi = t->n;
 	char **keys;
 	uint32_t *ids;
 
-	for (size_t i = 0; i < t->n; i++) {
-		if (!strcmp(t->keys[i], key)) {
-			*id = t->ids[i];
+	/* keys sorted: 10,000 CIDRs must not cost 50 million comparisons */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->keys[mid], key);
+
+		if (!c) {
+			*id = t->ids[mid];
 			return 0;
 		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	keys = realloc(t->keys, (t->n + 1) * sizeof(*keys));
 	if (!keys)
@@ -61,18 +70,33 @@ static int id_of(struct k8s_id_table *t, const char *key, uint32_t *next, uint32
 	if (!ids)
 		return -ENOMEM;
 	t->ids = ids;
-	if (!(t->keys[t->n] = strdup(key)))
+	memmove(keys + lo + 1, keys + lo, (t->n - lo) * sizeof(*keys));
+	memmove(ids + lo + 1, ids + lo, (t->n - lo) * sizeof(*ids));
+	t->n++;
+	if (!(keys[lo] = strdup(key))) {
+		/* close the gap: the table stays as it was */
+		memmove(keys + lo, keys + lo + 1, (--t->n - lo) * sizeof(*keys));
+		memmove(ids + lo, ids + lo + 1, (t->n - lo) * sizeof(*ids));
 		return -ENOMEM;
-	t->ids[t->n++] = *id = (*next)++;
+	}
+	ids[lo] = *id = (*next)++;
 	return 0;
 }
+
+struct cidr_pos {
+	struct k8s_cidr cidr;
+	size_t pos;
+};
 
 struct builder {
 	const struct k8s_store *s;
 	struct k8s_id_table *table;
 	struct k8s_policy *p;
 	size_t cap_ids, cap_eps, cap_ipcache, cap_rules, cap_refs, cap_http;
-	char **owned_keys;            /* the identities' keys, freed with the policy */
+	/* the CIDR identities (position in p->ids), by address then prefix length */
+	struct cidr_pos *cidrs;
+	size_t n_cidrs;
+	bool *selected;               /* by position in p->ids: a rule's peers select it */
 };
 
 static int cmp_label(const void *a, const void *b)
@@ -128,13 +152,11 @@ static const char *cidr_str(const struct k8s_cidr *c, char *buf, size_t size)
 	return buf;
 }
 
+/* Duplicates (a CIDR named twice, labels two pods share) go once sorted by id. */
 static int add_identity(struct builder *b, struct k8s_identity *id)
 {
 	struct k8s_policy *p = b->p;
 
-	for (size_t i = 0; i < p->n_ids; i++)
-		if (p->ids[i].id == id->id)
-			return 0;
 	if (grow(&p->ids, &b->cap_ids, p->n_ids, sizeof(*p->ids)))
 		return -ENOMEM;
 	id->key = strdup(id->key);
@@ -244,14 +266,10 @@ static bool cidr_selected(const struct k8s_np_peer *peer, const struct k8s_cidr 
 	return true;
 }
 
-/* Whether a peer of a policy in namespace ns selects identity id. */
+/* Whether a selector peer of a policy in namespace ns selects labels identity id. */
 static bool peer_selects(const struct k8s_np_peer *peer, const char *ns,
 			 const struct k8s_identity *id)
 {
-	if (peer->has_block)
-		return id->is_cidr && cidr_selected(peer, &id->cidr);
-	if (id->is_cidr)
-		return false;
 	if (peer->has_namespaces ? !ns_match(&peer->namespaces, id) : strcmp(id->pod->ns, ns))
 		return false;
 	return !peer->has_pods || k8s_selector_match(&peer->pods, &id->pod->labels, NULL);
@@ -358,6 +376,99 @@ static int add_ports(struct builder *b, const struct k8s_endpoint_policy *ep, in
 	return 0;
 }
 
+static int cmp_identity(const void *a, const void *b)
+{
+	const struct k8s_identity *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static bool prefix_holds(const struct k8s_cidr *c, const struct k8s_ip *ip)
+{
+	struct k8s_cidr host = { .ip = *ip, .len = ip->family == AF_INET ? 32 : 128 };
+
+	return k8s_cidr_contains(c, &host);
+}
+
+/* By id, each once: equals are the same labels (or CIDR), any of them will do. */
+static void sort_identities(struct k8s_policy *p)
+{
+	size_t n = 0;
+
+	qsort(p->ids, p->n_ids, sizeof(*p->ids), cmp_identity);
+	for (size_t i = 0; i < p->n_ids; i++) {
+		if (n && p->ids[n - 1].id == p->ids[i].id) {
+			free((char *)p->ids[i].key);
+			continue;
+		}
+		p->ids[n++] = p->ids[i];
+	}
+	p->n_ids = n;
+}
+
+static int cmp_cidr_pos(const void *a, const void *b)
+{
+	const struct k8s_cidr *x = &((const struct cidr_pos *)a)->cidr;
+	const struct k8s_cidr *y = &((const struct cidr_pos *)b)->cidr;
+
+	if (x->ip.family != y->ip.family)
+		return x->ip.family - y->ip.family;
+	return memcmp(x->ip.addr, y->ip.addr, sizeof(x->ip.addr)) ?: x->len - y->len;
+}
+
+/* The CIDR identities in address order: a block's prefixes are then one run. */
+static int index_cidrs(struct builder *b)
+{
+	const struct k8s_policy *p = b->p;
+
+	b->cidrs = calloc(p->n_ids + 1, sizeof(*b->cidrs));
+	b->selected = calloc(p->n_ids + 1, sizeof(*b->selected));
+	if (!b->cidrs || !b->selected)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_ids; i++)
+		if (p->ids[i].is_cidr)
+			b->cidrs[b->n_cidrs++] = (struct cidr_pos){ .cidr = p->ids[i].cidr, .pos = i };
+	qsort(b->cidrs, b->n_cidrs, sizeof(*b->cidrs), cmp_cidr_pos);
+	return 0;
+}
+
+/* b->selected: the identities some peer of rule selects. */
+static void select_peers(struct builder *b, const struct k8s_np_rule *rule, const char *ns)
+{
+	const struct k8s_policy *p = b->p;
+
+	memset(b->selected, 0, p->n_ids * sizeof(*b->selected));
+	for (size_t j = 0; j < rule->n_peers; j++) {
+		const struct k8s_np_peer *peer = &rule->peers[j];
+		size_t lo = 0, hi = b->n_cidrs;
+
+		if (!peer->has_block) {
+			for (size_t i = 0; i < p->n_ids; i++)
+				b->selected[i] |= !p->ids[i].is_cidr &&
+						  peer_selects(peer, ns, &p->ids[i]);
+			continue;
+		}
+		/* the first prefix at or after the block's address, then those inside it */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct k8s_cidr *c = &b->cidrs[mid].cidr;
+			int d = c->ip.family != peer->block.ip.family ?
+				c->ip.family - peer->block.ip.family :
+				memcmp(c->ip.addr, peer->block.ip.addr, sizeof(c->ip.addr));
+
+			if (d < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < b->n_cidrs; k++) {
+			if (!prefix_holds(&peer->block, &b->cidrs[k].cidr.ip))
+				break;
+			b->selected[b->cidrs[k].pos] |= cidr_selected(peer, &b->cidrs[k].cidr);
+		}
+	}
+}
+
 static int add_ref(struct builder *b, const struct k8s_object *policy, int dir, size_t index,
 		   uint32_t *ref)
 {
@@ -411,15 +522,11 @@ static int compile_rules(struct builder *b, const struct k8s_object *o, int dir)
 					return ret;
 				continue;
 			}
-			for (size_t i = 0; i < b->p->n_ids; i++) {
-				const struct k8s_identity *id = &b->p->ids[i];
-				bool selected = false;
-
-				for (size_t j = 0; j < rules[r].n_peers && !selected; j++)
-					selected = peer_selects(&rules[r].peers[j], o->ns, id);
-				if (selected && (ret = add_ports(b, ep, dir, &rules[r], id, ref)))
+			select_peers(b, &rules[r], o->ns);
+			for (size_t i = 0; i < b->p->n_ids; i++)
+				if (b->selected[i] &&
+				    (ret = add_ports(b, ep, dir, &rules[r], &b->p->ids[i], ref)))
 					return ret;
-			}
 		}
 	}
 	return 0;
@@ -489,20 +596,6 @@ static int cmp_rule(const void *a, const void *b)
 
 	return k8s_rule_key_cmp(&x->key, &y->key) ?:
 	       (x->val.rule > y->val.rule) - (x->val.rule < y->val.rule);
-}
-
-static int cmp_identity(const void *a, const void *b)
-{
-	const struct k8s_identity *x = a, *y = b;
-
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-static bool prefix_holds(const struct k8s_cidr *c, const struct k8s_ip *ip)
-{
-	struct k8s_cidr host = { .ip = *ip, .len = ip->family == AF_INET ? 32 : 128 };
-
-	return k8s_cidr_contains(c, &host);
 }
 
 /* The most specific CIDR identity holding ip (POL_ID_WORLD when none). */
@@ -587,7 +680,9 @@ int k8s_policy_build(const struct k8s_store *s, struct k8s_id_table *table, stru
 	if (!ret)
 		ret = cidr_identities(&b);
 	if (!ret && out->n_ids)
-		qsort(out->ids, out->n_ids, sizeof(*out->ids), cmp_identity);
+		sort_identities(out);
+	if (!ret)
+		ret = index_cidrs(&b);
 	for (size_t i = 0; i < s->n && !ret; i++) {
 		if (s->v[i]->kind == K8S_HTTP_POLICY)
 			ret = compile_http(&b, s->v[i]);
@@ -599,6 +694,8 @@ int k8s_policy_build(const struct k8s_store *s, struct k8s_id_table *table, stru
 	}
 	if (!ret)
 		ret = build_ipcache(&b);
+	free(b.cidrs);
+	free(b.selected);
 	if (ret) {
 		k8s_policy_free(out);
 		return sluice_fail(err, -ret, "compiling the network policies: %s", strerror(-ret));

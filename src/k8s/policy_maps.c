@@ -279,8 +279,10 @@ static const char *rule_ports(const struct pol_key *k, char *buf, size_t size)
 
 static const char *ref_name(const struct k8s_rule_ref *r, char *buf, size_t size)
 {
-	snprintf(buf, size, "NetworkPolicy %s/%s %s[%zu]", r->policy->ns, r->policy->name,
-		 r->egress ? "egress" : "ingress", r->index);
+	/* namespace and name are each up to 253 characters: a long pair is cut short, marked */
+	if (snprintf(buf, size, "NetworkPolicy %s/%s %s[%zu]", r->policy->ns, r->policy->name,
+		     r->egress ? "egress" : "ingress", r->index) >= (int)size)
+		buf[size - 2] = '~';
 	return buf;
 }
 

@@ -253,56 +253,12 @@ out:
 /* The registers an instruction reads (*use) and writes (*def). */
 static void uses_defs(const struct sluice_insn *insn, int op, uint16_t *use, uint16_t *def)
 {
-	uint16_t dst = REG_BIT(insn->dst), src = REG_BIT(insn->src);
-	bool is_mov = !strcmp(insn_table[op].mnemonic, "mov") ||
-		      !strcmp(insn_table[op].mnemonic, "mov32") ||
-		      !strncmp(insn_table[op].mnemonic, "movsx", 5);
-
-	*use = *def = 0;
+	insn_data_regs(insn, (enum insn_op)op, use, def);
 	switch ((enum insn_shape)insn_table[op].shape) {
-	case SHAPE_ALU_REG:
-		*use = (is_mov ? 0 : dst) | src;
-		*def = dst;
-		break;
-	case SHAPE_ALU_IMM:
-		*use = is_mov ? 0 : dst;
-		*def = dst;
-		break;
-	case SHAPE_ALU_UNARY:
-		*use = *def = dst;
-		break;
-	case SHAPE_LOAD:
-		*use = src;
-		*def = dst;
-		break;
-	case SHAPE_STORE_IMM:
-		*use = dst;
-		break;
-	case SHAPE_STORE_REG:
-		*use = dst | src;
-		break;
-	case SHAPE_ATOMIC:
-		*use = dst | src;
-		if (insn->imm & 1 || insn->imm >= 0xe0)
-			*def = src;
-		if (insn->imm == 0xf1) {
-			*use |= REG_BIT(0);
-			*def = REG_BIT(0);
-		}
-		break;
-	case SHAPE_LDDW:
-		*def = dst;
-		break;
 	case SHAPE_LDABS:
 	case SHAPE_LDIND:
-		*use = REG_BIT(6) | (insn_table[op].shape == SHAPE_LDIND ? src : 0);
+		*use = REG_BIT(6) | (insn_table[op].shape == SHAPE_LDIND ? REG_BIT(insn->src) : 0);
 		*def = CALLER_SAVED;
-		break;
-	case SHAPE_JCOND_IMM:
-		*use = dst;
-		break;
-	case SHAPE_JCOND_REG:
-		*use = dst | src;
 		break;
 	case SHAPE_CALL:
 	case SHAPE_CALL_LOCAL:
@@ -313,8 +269,7 @@ static void uses_defs(const struct sluice_insn *insn, int op, uint16_t *use, uin
 	case SHAPE_EXIT:
 		*use = REG_BIT(0);
 		break;
-	case SHAPE_JA:
-	case SHAPE_JA32:
+	default:
 		break;
 	}
 }

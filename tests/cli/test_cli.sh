@@ -8,25 +8,7 @@ CONFORMANCE=$2
 TESTS=$3
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-
-# expect CODE 'text that must appear in stdout+stderr' command...
-expect() {
-	code=$1 want=$2
-	shift 2
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" -ne "$code" ]; then
-		echo "FAIL: $*: exit $got, expected $code; output: $out"
-		fail=$((fail + 1))
-	elif [ -n "$want" ] && ! printf "%s" "$out" | grep -qF -- "$want"; then
-		echo "FAIL: $*: output lacks '$want'; output: $out"
-		fail=$((fail + 1))
-	else
-		pass=$((pass + 1))
-	fi
-}
+. "$(dirname "$0")/../lib/expect.sh"
 
 # A program: r0 = (mem[0..4] as u32) + r2 (the mem length).
 cat >"$TMP/sum.s" <<'ASM'
@@ -102,5 +84,4 @@ printf -- '-- asm\nmov %%r0, 1\nexit\n-- bogus\n' >"$TMP/section.data"
 expect 1 "section.data:4: unknown section" "$SLUICE" conformance "$TMP/section.data"
 expect 1 "cannot open" "$SLUICE" conformance "$TMP/missing-dir"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+expect_summary

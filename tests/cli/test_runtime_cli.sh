@@ -15,25 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-pass=0
-fail=0
-
-# expect CODE 'text that must appear in stdout+stderr' command...
-expect() {
-	code=$1 want=$2
-	shift 2
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" -ne "$code" ]; then
-		echo "FAIL: $*: exit $got, expected $code; output: $out"
-		fail=$((fail + 1))
-	elif [ -n "$want" ] && ! printf "%s" "$out" | grep -qF -- "$want"; then
-		echo "FAIL: $*: output lacks '$want'; output: $out"
-		fail=$((fail + 1))
-	else
-		pass=$((pass + 1))
-	fi
-}
+. "$(dirname "$0")/../lib/expect.sh"
 
 # same 'what' A B: two strings must be equal
 same() {
@@ -350,5 +332,4 @@ offline) offline ;;
 live) live ;;
 *) echo "usage: $0 offline|live SLUICE EXAMPLES_DIR SCRIPT_PROG.o PKT_IO"; exit 2 ;;
 esac
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+expect_summary

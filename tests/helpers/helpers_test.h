@@ -49,16 +49,16 @@ static void capture_line(void *ctx, const char *line)
 }
 
 /*
- * The runtime on engine ("interp", "jit"), and a run of program `prog`
- * (its type picks the helpers).
+ * The runtime on engine ("interp", "jit", or NULL: the checked interpreter
+ * of a runtime that did not verify), and a run of program `prog` (its type
+ * picks the helpers).
  */
 static inline struct fixture *fixture_new_on(const char *prog, const char *engine)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct sluice_error err = { 0 };
-	/* unverified: the tests call helpers with arguments no verifier would pass */
 	struct sluice_rt_opts opts = { .sz = sizeof(opts), .engine = engine,
-				       .trace = capture_line, .unverified = true };
+				       .trace = capture_line, .no_verify = !engine };
 	struct sluice_object_opts obj_opts = { .sz = sizeof(obj_opts), .no_core = true };
 	const struct rt_prog *p;
 
@@ -83,9 +83,13 @@ static inline struct fixture *fixture_new_on(const char *prog, const char *engin
 static const char *const engines[] = { "interp", "jit" };
 #define NENGINES (sizeof(engines) / sizeof(engines[0]))
 
+/*
+ * For calling helpers directly, with arguments no verifier would let a
+ * program pass: they must check them as for an unverified program.
+ */
 static inline struct fixture *fixture_new(const char *prog)
 {
-	return fixture_new_on(prog, "interp");
+	return fixture_new_on(prog, NULL);
 }
 
 static inline void fixture_free(struct fixture *f)

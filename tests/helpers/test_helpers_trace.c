@@ -271,8 +271,8 @@ static void test_stacks(void **state)
 			      BPF_F_USER_STACK | BPF_F_USER_BUILD_ID), sizeof(frames));
 	assert_int_equal(frames[0].status, BPF_STACK_BUILD_ID_IP);
 	assert_int_not_equal(frames[0].ip, 0);
-	/* the same call site, the same stack, the same id */
-	for (int i = 0; i < 2; i++) {
+	/* the same call site, the same stack, the same id (volatile: not unrolled) */
+	for (volatile int i = 0; i < 2; i++) {
 		long id = as_long(call(f, BPF_FUNC_get_stackid, 0, ptr(stacks), 0));
 
 		assert_true(id >= 0);
@@ -303,8 +303,8 @@ static void test_stacks_from_program(void **state)
 	(void)state;
 	/* the engine, the runtime and the test beneath the program: more than 8 frames */
 	assert_int_equal(run_raw_tp(f, "stack_depth"), 8);
-	/* the same path to the program, the same stack */
-	for (int i = 0; i < 2; i++)
+	/* the same path to the program, the same stack (volatile: one call site, not unrolled) */
+	for (volatile int i = 0; i < 2; i++)
 		ids[i] = run_raw_tp(f, "stack_id");
 	assert_true(ids[0] >= 0);
 	assert_int_equal(ids[1], ids[0]);

@@ -163,7 +163,7 @@ static void add_with_cuts(const struct packet *whole, bool cut)
 		p = add(whole->name);
 		*p = *whole;
 		p->len = cuts[i];
-		snprintf(p->name, sizeof(p->name), "%.32s cut %zu", whole->name, cuts[i]);
+		snprintf(p->name, sizeof(p->name), "%.32s cut %u", whole->name, (unsigned)cuts[i]);
 	}
 }
 

@@ -389,15 +389,21 @@ static const struct expectation expected_verdicts[] = {
 	{ "xdp_ext6.o", "xdp_ext6", "ABORTED DROP PASS" },
 	/*
 	 * the datapath: conversations DNATed (hairpins included), answers
-	 * reverse-NATed, a NodePort without backends dropped, DSR tunnels
-	 * encapsulated at XDP and taken off, then DNATed, at TC
+	 * reverse-NATed, both sent on by the FIB (REDIRECT, else OK when the
+	 * ingress device is none), a NodePort without backends dropped, DSR
+	 * encapsulated at XDP, the tunnels taken off and DNATed at TC, ICMP
+	 * errors about flows translated (where the backend lives, IPv6 only:
+	 * the IPv4 NodePort's tunnels DNAT UDP to port PKTGEN_TUNNEL_ID, its
+	 * errors quote port 53)
 	 */
 	{ DATAPATH_OBJECT, "lb_from_pod",
 	  "OK SHOT OK+rewritten@ipv4@flow OK+rewritten@ipv6@flow OK+rewritten@ipv4@answer "
 	  "OK+rewritten@ipv6@answer SHOT@ipv6@flow REDIRECT+rewritten@ipv4@answer "
-	  "REDIRECT+rewritten@ipv6@answer REDIRECT+rewritten@ipv4@flow REDIRECT+rewritten@ipv6@flow" },
+	  "REDIRECT+rewritten@ipv6@answer REDIRECT+rewritten@ipv4@flow REDIRECT+rewritten@ipv6@flow "
+	  "REDIRECT+rewritten@ipv4@error REDIRECT+rewritten@ipv6@error OK+rewritten@error" },
 	{ DATAPATH_OBJECT, "lb_to_pod",
-	  "OK SHOT OK+rewritten@ipv4@tunnel OK+rewritten@ipv6@tunnel SHOT@ipv4@tunnel" },
+	  "OK SHOT OK+rewritten@ipv4@tunnel OK+rewritten@ipv6@tunnel SHOT@ipv4@tunnel "
+	  "OK+rewritten@ipv6@error" },
 	{ DATAPATH_OBJECT, "lb_nodeport",
 	  "PASS DROP PASS+rewritten@ipv4@flow PASS+rewritten@ipv6@flow DROP@ipv6@flow" },
 };
@@ -1302,7 +1308,7 @@ static void print_verdicts(const struct kernel_side *k)
 
 #define REWRITTEN "+rewritten"
 
-/* Whether packet i's label holds every "@text" of the expectation's tail. */
+/* Whether a packet's label holds every "@text" of an expectation's tail. */
 static bool labelled(const char *label, const char *tail)
 {
 	char want[80];
@@ -1315,7 +1321,7 @@ static bool labelled(const char *label, const char *tail)
 			return false;
 		tail += 1 + len;
 	}
-	return true;
+	return !*tail; /* anything else is a typo in the table, which must not pass */
 }
 
 /*
@@ -1514,12 +1520,41 @@ static void tally(const struct program *p, const char *engine, const struct engi
 }
 
 /*
+ * Programs the kernel accepts and Sluice's verifier refuses: gaps in the
+ * verifier's precision, each with its reason.  Their runtime is still
+ * compared, in the checked interpreter without the verifier (the only way
+ * Sluice runs an unverified program); the JIT and the plain interpreter
+ * are not tried.  A listed program the verifier comes to accept fails the
+ * test, so that the list cannot outlive the gap.
+ */
+static const struct verifier_gap {
+	const char *file, *prog, *why;
+} verifier_gaps[] = {
+	{ "lb.o", "lb_to_pod",
+	  "its ICMP-error paths keep spilled numbers precise on every path (precision is "
+	  "a dataflow over all paths, not the kernel's backtracking along one): the "
+	  "exploration passes 1,000,000 instructions where the kernel's takes 134,267" },
+};
+
+static const struct verifier_gap *verifier_gap(const struct program *p)
+{
+	for (size_t i = 0; i < sizeof(verifier_gaps) / sizeof(verifier_gaps[0]); i++)
+		if (!strcmp(verifier_gaps[i].file, p->file) && !strcmp(verifier_gaps[i].prog, p->name))
+			return &verifier_gaps[i];
+	return NULL;
+}
+
+enum side_result { SIDE_RAN, SIDE_REFUSED, SIDE_FAILED, SIDE_VERIFIER_GAP };
+
+/*
  * Load the object into Sluice as the kernel holds it (the programs it
  * accepted); when Sluice refuses that, the program alone, so that one
- * refused program does not hide the others.
+ * refused program does not hide the others.  *gap: the program is a listed
+ * verifier gap and Sluice refused it as expected (NULL returned), or it was
+ * loaded unverified for the checked engine.
  */
 static struct sluice_rt *load_sluice(const struct program *p, const char *engine,
-				     struct sluice_error *err)
+				     struct sluice_error *err, enum side_result *gap)
 {
 	const char *alone[] = { p->name, NULL };
 	bool checked = !strcmp(engine, "checked");
@@ -1529,15 +1564,30 @@ static struct sluice_rt *load_sluice(const struct program *p, const char *engine
 	};
 	struct sluice_rt *rt = sluice_rt_load(p->sobj, &o, err);
 
+	*gap = SIDE_RAN;
 	if (rt || !p->loaded[1])
-		return rt;
+		goto out;
 	printf("  %s/%s: Sluice refuses the object's programs together (%s); "
 	       "loading %s alone\n", p->label, p->name, err->msg, p->name);
 	o.progs = alone;
+	rt = sluice_rt_load(p->sobj, &o, err);
+out:
+	if (!verifier_gap(p))
+		return rt;
+	if (rt) {
+		printf("FAIL %s/%s: listed as a verifier gap, but Sluice's verifier accepts it now: "
+		       "take it off the list\n", p->label, p->name);
+		sluice_rt_free(rt);
+		*gap = SIDE_FAILED;
+		return NULL;
+	}
+	*gap = SIDE_VERIFIER_GAP;
+	if (!checked)
+		return NULL;
+	o.checked = false;
+	o.no_verify = true;
 	return sluice_rt_load(p->sobj, &o, err);
 }
-
-enum side_result { SIDE_RAN, SIDE_REFUSED, SIDE_FAILED };
 
 /* Why Sluice refused programs, each reason once, for the summary. */
 #define MAX_REASONS 32
@@ -1570,11 +1620,22 @@ static enum side_result run_sluice_side(const struct program *p, const char *eng
 {
 	struct engine_result result = { 0 };
 	struct sluice_error err = { 0 };
-	struct sluice_rt *rt = load_sluice(p, engine, &err);
+	enum side_result gap;
+	struct sluice_rt *rt = load_sluice(p, engine, &err, &gap);
 	struct map_dump *dumps = NULL;
 	struct sluice_rt_prog *prog;
 	int ret = 0;
 
+	if (gap == SIDE_FAILED)
+		return SIDE_FAILED;
+	if (gap == SIDE_VERIFIER_GAP && !rt) {
+		printf("  %s/%s: %s: Sluice's verifier refuses it (a listed gap: %s)\n", p->label,
+		       p->name, engine, verifier_gap(p)->why);
+		return SIDE_VERIFIER_GAP;
+	}
+	if (gap == SIDE_VERIFIER_GAP)
+		printf("  %s/%s: %s: run unverified (a listed verifier gap)\n", p->label, p->name,
+		       engine);
 	if (!rt) {
 		printf("REFUSED %s/%s: Sluice (%s) will not load it: %s\n", p->label, p->name,
 		       engine, err.msg);

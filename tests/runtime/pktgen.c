@@ -177,7 +177,10 @@ static struct layer *begin_layer(struct builder *b, enum layer_kind kind)
 
 static void put(struct builder *b, const void *p, size_t n)
 {
-	if (b->len + n > sizeof(b->buf))
+	/* a frame that outgrows the buffer is cut at its end */
+	if (b->len >= sizeof(b->buf))
+		return;
+	if (n > sizeof(b->buf) - b->len)
 		n = sizeof(b->buf) - b->len;
 	memcpy(b->buf + b->len, p, n);
 	b->len += n;
@@ -944,6 +947,16 @@ static int long_chain_frames(struct gen *g)
 	return ret;
 }
 
+/* The source and destination of the IPv4 or IPv6 header ip. */
+static void set_addrs(struct builder *b, const struct layer *ip, const uint8_t *src,
+		      const uint8_t *dst)
+{
+	bool v6 = ip->kind == L_IPV6;
+
+	memcpy(b->buf + ip->off + (v6 ? 8 : 12), src, v6 ? 16 : 4);
+	memcpy(b->buf + ip->off + (v6 ? 24 : 16), dst, v6 ? 16 : 4);
+}
+
 /*
  * One packet of a conversation in g->b: a frame of recipe c (an IPv4 or
  * IPv6 plain header, TCP or UDP) with its addresses and ports set.
@@ -952,17 +965,14 @@ static void build_conversation(struct gen *g, bool v6, struct l4_choice c, const
 			       const uint8_t *dst, uint16_t sport, uint16_t dport)
 {
 	struct builder *b = &g->b;
-	size_t alen = v6 ? 16 : 4;
-	struct layer *ip, *l4;
+	struct layer *l4;
 
 	if (v6)
 		build_ipv6(g, IP6_PLAIN, c);
 	else
 		build_ipv4(g, IP4_PLAIN, c);
-	ip = find_layer_of(b, v6 ? L_IPV6 : L_IPV4);
+	set_addrs(b, find_layer_of(b, v6 ? L_IPV6 : L_IPV4), src, dst);
 	l4 = find_layer_of(b, c.recipe == R_UDP ? L_UDP : L_TCP);
-	memcpy(b->buf + ip->off + (v6 ? 8 : 12), src, alen);
-	memcpy(b->buf + ip->off + (v6 ? 24 : 16), dst, alen);
 	set16(b->buf + l4->off, sport);
 	set16(b->buf + l4->off + 2, dport);
 }
@@ -979,6 +989,17 @@ static void flow_addrs(unsigned f, bool v6, const uint8_t **client, const uint8_
 		*client = pktgen_ipv4_addrs[f % PKTGEN_IPV4_ADDRS];
 		*server = f % 4 == 3 ? resolver : service;
 	}
+}
+
+/* Flow f's ports: its client's, and its service's. */
+static uint16_t flow_sport(unsigned f)
+{
+	return (uint16_t)(40000 + f);
+}
+
+static uint16_t flow_dport(unsigned f)
+{
+	return f & 1 ? 53 : 80;
 }
 
 /* Packet k of flow f, as flow_frames sends it (TCP: SYN, PSH+ACK..., FIN+ACK). */
@@ -1004,8 +1025,8 @@ static int flow_frames(struct gen *g, bool v6)
 			const uint8_t *client, *server;
 
 			flow_addrs(f, v6, &client, &server);
-			build_conversation(g, v6, flow_choice(f, k), client, server,
-					   (uint16_t)(40000 + f), f & 1 ? 53 : 80);
+			build_conversation(g, v6, flow_choice(f, k), client, server, flow_sport(f),
+					   flow_dport(f));
 			label(&g->b, "flow%u", f);
 			ret = emit_built(g, PKTGEN_VALID);
 		}
@@ -1032,8 +1053,8 @@ static int answer_frames(struct gen *g)
 
 				flow_addrs(f, v6, &client, &server);
 				build_conversation(g, v6, c, v6 ? pktgen_ipv6_addrs[a] : pktgen_ipv4_addrs[a],
-						   client, udp_flow ? 53 : PKTGEN_ANSWER_PORT_TCP,
-						   (uint16_t)(40000 + f));
+						   client, udp_flow ? flow_dport(f) : PKTGEN_ANSWER_PORT_TCP,
+						   flow_sport(f));
 				label(&g->b, "answer%u", f);
 				ret = emit_built(g, PKTGEN_VALID);
 			}
@@ -1041,9 +1062,53 @@ static int answer_frames(struct gen *g)
 }
 
 /*
+ * The errors a backend sends a client that it cannot serve: from every
+ * address of the pool as for the answers, an ICMP port unreachable or its
+ * ICMPv6 equivalent quoting the flow's first packet as the client's
+ * service sent it there (to the answers' port), IP header and 8 bytes.
+ */
+static int error_frames(struct gen *g)
+{
+	int ret = 0;
+
+	for (unsigned v6 = 0; !ret && v6 < 2; v6++)
+		for (unsigned f = 0; !ret && f < PKTGEN_FLOWS; f++)
+			for (unsigned a = 0; !ret && a < (v6 ? PKTGEN_IPV6_UNICAST : PKTGEN_IPV4_ADDRS);
+			     a++) {
+				struct builder *b = &g->b;
+				const uint8_t *backend = v6 ? pktgen_ipv6_addrs[a] : pktgen_ipv4_addrs[a];
+				size_t quote_len = (v6 ? 40 : 20) + 8;
+				const uint8_t *client, *server;
+				uint8_t quote[48];
+
+				flow_addrs(f, v6, &client, &server);
+				build_conversation(g, v6, flow_choice(f, 0), client, backend, flow_sport(f),
+						   f & 1 ? flow_dport(f) : PKTGEN_ANSWER_PORT_TCP);
+				finish(b);
+				memcpy(quote, b->buf + find_layer_of(b, v6 ? L_IPV6 : L_IPV4)->off,
+				       quote_len);
+				reset(b);
+				ethernet(g, v6 ? ETH_P_IPV6 : ETH_P_IP);
+				if (v6)
+					set_addrs(b, ipv6(g, IP6_PLAIN, IPPROTO_ICMPV6), backend, client);
+				else
+					set_addrs(b, ipv4(g, IP4_PLAIN, IPPROTO_ICMP), backend, client);
+				begin_layer(b, v6 ? L_ICMPV6 : L_ICMP);
+				put8(b, v6 ? 1 : 3);  /* destination unreachable */
+				put8(b, v6 ? 4 : 3);  /* port unreachable */
+				put16(b, 0);          /* checksum: finish() */
+				put32(b, 0);
+				put(b, quote, quote_len);
+				label(b, "error%u", f);
+				ret = emit_built(g, PKTGEN_VALID);
+			}
+	return ret;
+}
+
+/*
  * Every conversation packet again, tunnelled in its own IP version (IPIP,
- * IPv6 in IPv6) from its client to PKTGEN_TUNNEL_ENDPOINT, the outer IPv4
- * ID or IPv6 flow label PKTGEN_TUNNEL_ID.
+ * IPv6 in IPv6) from its client to 172.16.0.5 or fd00::2, the outer IPv4
+ * ID or IPv6 flow label PKTGEN_TUNNEL_ID (pktgen.h).
  */
 static int tunnel_frames(struct gen *g)
 {
@@ -1068,11 +1133,9 @@ static int tunnel_frames(struct gen *g)
 				}
 				l4(g, c, v6);
 				flow_addrs(f, v6, &client, &server);
-				memcpy(b->buf + outer->off + (v6 ? 8 : 12), client, v6 ? 16 : 4);
-				memcpy(b->buf + outer->off + (v6 ? 24 : 16),
-				       v6 ? pktgen_ipv6_addrs[1] : pktgen_ipv4_addrs[5], v6 ? 16 : 4);
-				memcpy(b->buf + inner->off + (v6 ? 8 : 12), client, v6 ? 16 : 4);
-				memcpy(b->buf + inner->off + (v6 ? 24 : 16), server, v6 ? 16 : 4);
+				set_addrs(b, outer, client,
+					  v6 ? pktgen_ipv6_addrs[1] : pktgen_ipv4_addrs[5]);
+				set_addrs(b, inner, client, server);
 				if (v6) { /* the flow label: its top 4 bits 0, then PKTGEN_TUNNEL_ID */
 					b->buf[outer->off + 1] &= 0xf0;
 					set16(b->buf + outer->off + 2, PKTGEN_TUNNEL_ID);
@@ -1080,8 +1143,8 @@ static int tunnel_frames(struct gen *g)
 					set16(b->buf + outer->off + 4, PKTGEN_TUNNEL_ID);
 				}
 				transport = find_layer_of(b, c.recipe == R_UDP ? L_UDP : L_TCP);
-				set16(b->buf + transport->off, (uint16_t)(40000 + f));
-				set16(b->buf + transport->off + 2, f & 1 ? 53 : 80);
+				set16(b->buf + transport->off, flow_sport(f));
+				set16(b->buf + transport->off + 2, flow_dport(f));
 				label(b, "tunnel%u", f);
 				ret = emit_built(g, PKTGEN_VALID);
 			}
@@ -1132,7 +1195,7 @@ static int truncated_frames(struct gen *g, unsigned bases)
 				if (cuts[c] <= last || cuts[c] >= b->len)
 					continue;
 				last = cuts[c];
-				snprintf(what, sizeof(what), "%.60s cut@%zu", b->label, cuts[c]);
+				snprintf(what, sizeof(what), "%.54s cut@%zu", b->label, cuts[c]);
 				ret = emit(g, b->buf, cuts[c], PKTGEN_TRUNCATED, what);
 			}
 		}
@@ -1370,6 +1433,8 @@ int pktgen_generate(struct pktgen_set *set, uint64_t seed)
 		ret = answer_frames(g);
 	if (!ret)
 		ret = tunnel_frames(g);
+	if (!ret)
+		ret = error_frames(g);
 	free(g);
 	if (ret)
 		pktgen_free(set);

@@ -70,7 +70,10 @@ const char *pktgen_class_name(enum pktgen_class cls);
  * "tunnelN": every flow packet again, of both versions, inside an IPIP or
  * IPv6-in-IPv6 header from the client to 172.16.0.5 or fd00::2 (a load
  * balancer's direct server return to a backend) whose IPv4 ID or IPv6
- * flow label is PKTGEN_TUNNEL_ID.
+ * flow label is PKTGEN_TUNNEL_ID; then "errorN": from each address an
+ * answer comes from, an ICMP (ICMPv6) port unreachable to the client
+ * quoting the flow's first packet as sent to that address, to the port
+ * answers come from.
  */
 #define PKTGEN_FLOWS 16
 #define PKTGEN_PACKETS_PER_FLOW 6

@@ -41,6 +41,7 @@
 
 #include "errmsg.h"
 #include "vgen.h"
+#include "../splitmix.h"
 
 #define SKIP 77
 /* Enough for the kernel's level-1 log of any vgen program; the tail is kept if not. */
@@ -298,19 +299,10 @@ static void clear_disagreements(const char *dir)
 	closedir(d);
 }
 
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-	return z ^ (z >> 31);
-}
-
 static void fill_random(uint64_t *state, uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)next_random(state);
+		p[i] = (uint8_t)splitmix_next(state);
 }
 
 static void ignore_trace(void *ctx, const char *line)
@@ -333,7 +325,7 @@ static int fill_maps(struct sluice_rt *rt, uint64_t *state, struct sluice_error 
 		if (!map)
 			return sluice_fail(err, ENOENT, "no map %s in the runtime", d->name);
 		for (uint64_t key = 0; key < d->max_entries && key < 10; key++) {
-			if (d->type == BPF_MAP_TYPE_HASH && next_random(state) % 2)
+			if (d->type == BPF_MAP_TYPE_HASH && splitmix_next(state) % 2)
 				continue;
 			fill_random(state, value, d->value_size);
 			if (sluice_map_update(map, &key, value, BPF_ANY, err))
@@ -377,7 +369,7 @@ static int run_checked(const struct vgen_prog *p, uint64_t seed, unsigned runs,
 		for (unsigned i = 0; i < runs && !ret; i++) {
 			struct sluice_test_run run = {
 				.sz = sizeof(run), .data_in = packet,
-				.data_size_in = 14 + (uint32_t)(next_random(&state) % (sizeof(packet) - 13)),
+				.data_size_in = 14 + (uint32_t)(splitmix_next(&state) % (sizeof(packet) - 13)),
 			};
 
 			fill_random(&state, packet, run.data_size_in);

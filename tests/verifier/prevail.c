@@ -512,19 +512,8 @@ static bool parse_mem(struct line *l, unsigned *size, int *base, int16_t *off)
 
 static size_t put(struct program *p, enum insn_op op, int dst, int src, int32_t off, int32_t imm)
 {
-	struct sluice_insn insn = insn_encode(op);
-	unsigned fields = insn_shape_fields((enum insn_shape)insn_table[op].shape);
-
-	if (fields & FIELD_DST)
-		insn.dst = (uint8_t)dst;
-	if (fields & FIELD_SRC)
-		insn.src = (uint8_t)src;
-	if (fields & FIELD_OFF)
-		insn.off = (int16_t)off;
-	if (fields & FIELD_IMM)
-		insn.imm = imm;
 	if (p->n < MAX_SLOTS)
-		p->insns[p->n] = insn;
+		p->insns[p->n] = insn_make(op, dst, src, off, imm);
 	return p->n++;
 }
 

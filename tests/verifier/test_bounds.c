@@ -994,8 +994,7 @@ static void test_cve_2021_31440(void **state)
 
 /*
  * CVE-2022-23222 (arithmetic on *_OR_NULL pointers before the null check)
- * belongs to the pointer layer, which is not in this file: the pattern is
- * to be tested there.
+ * belongs to the pointer layer: test_verifier.c has the pattern.
  */
 
 int main(int argc, char **argv)

@@ -255,7 +255,8 @@ static const struct vcase cases[] = {
 	{ "lookup_past_the_value", XDP, false,
 	  HASH_KEY "call 1\njeq %r0, 0, out\nldxdw %r1, [%r0+4]\nout:\nmov %r0, 0\nexit\n", 7,
 	  "invalid access to map value, value_size=8 off=4 size=8" },
-	{ "lookup_arithmetic_before_check", XDP, false,
+	/* CVE-2022-23222: arithmetic on a *_OR_NULL pointer before its null check */
+	{ "cve_2022_23222_arithmetic_before_null_check", XDP, false,
 	  HASH_KEY "call 1\nadd %r0, 4\nmov %r0, 0\nexit\n", 6,
 	  "R0 pointer arithmetic on map_value_or_null prohibited, null-check it first" },
 	{ "lookup_variable_offset_in_range", XDP, false,

@@ -8,25 +8,7 @@ SLUICE=$1
 EXAMPLES=$2
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-
-# expect CODE 'text that must appear in stdout+stderr' command...
-expect() {
-	code=$1 want=$2
-	shift 2
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" -ne "$code" ]; then
-		echo "FAIL: $*: exit $got, expected $code; output: $out"
-		fail=$((fail + 1))
-	elif [ -n "$want" ] && ! printf "%s" "$out" | grep -qF -- "$want"; then
-		echo "FAIL: $*: output lacks '$want'; output: $out"
-		fail=$((fail + 1))
-	else
-		pass=$((pass + 1))
-	fi
-}
+. "$(dirname "$0")/../lib/expect.sh"
 
 printf 'mov %%r0, 0\nexit\n' >"$TMP/ok.s"
 expect 0 "ok.s: accepted (2 insns processed, " "$SLUICE" verify "$TMP/ok.s"
@@ -67,5 +49,4 @@ expect 2 "short.bin" "$SLUICE" verify "$TMP/short.bin"
 printf 'not an object' >"$TMP/fake.o"
 expect 2 '"error":' "$SLUICE" verify "$TMP/fake.o" --json
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+expect_summary

@@ -15,6 +15,7 @@
 #include "insn.h"
 #include "progen.h"
 #include "vgen.h"
+#include "../splitmix.h"
 
 #define CTX 6
 #define DATA 7
@@ -77,16 +78,12 @@ struct gen {
 
 static uint64_t next(struct gen *g)
 {
-	uint64_t z = (g->rng += 0x9e3779b97f4a7c15);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-	return z ^ (z >> 31);
+	return splitmix_next(&g->rng);
 }
 
 static unsigned below(struct gen *g, unsigned n)
 {
-	return (unsigned)(next(g) % n);
+	return splitmix_below(&g->rng, n);
 }
 
 static bool one_in(struct gen *g, unsigned n)
@@ -107,18 +104,7 @@ static unsigned pick_size(struct gen *g)
 
 static size_t emit(struct gen *g, enum insn_op op, int dst, int src, int32_t off, int32_t imm)
 {
-	struct sluice_insn insn = insn_encode(op);
-	unsigned fields = insn_shape_fields((enum insn_shape)insn_table[op].shape);
-
-	if (fields & FIELD_DST)
-		insn.dst = (uint8_t)dst;
-	if (fields & FIELD_SRC)
-		insn.src = (uint8_t)src;
-	if (fields & FIELD_OFF)
-		insn.off = (int16_t)off;
-	if (fields & FIELD_IMM)
-		insn.imm = imm;
-	g->out[g->n] = insn;
+	g->out[g->n] = insn_make(op, dst, src, off, imm);
 	return g->n++;
 }
 
