@@ -199,7 +199,7 @@ static int wait_for(int fd, short events, int timeout_ms)
 	return r == 1 ? 0 : -ETIMEDOUT;
 }
 
-static socklen_t sockaddr_of(const struct k8s_ip *ip, uint16_t port, struct sockaddr_storage *ss)
+socklen_t k8s_sockaddr_of(const struct k8s_ip *ip, uint16_t port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (ip->family == AF_INET) {
@@ -276,7 +276,7 @@ static int flow_socket(const struct k8s_probe_opts *o, size_t i, int type)
 		return fd < 0 ? -errno : fd;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (bind(fd, (struct sockaddr *)&from,
-		 sockaddr_of(&(struct k8s_ip){ .family = o->addr.family },
+		 k8s_sockaddr_of(&(struct k8s_ip){ .family = o->addr.family },
 			     (uint16_t)(o->sport_base + i), &from))) {
 		int e = errno;
 
@@ -289,7 +289,7 @@ static int flow_socket(const struct k8s_probe_opts *o, size_t i, int type)
 static int probe_tcp(const struct k8s_probe_opts *o, size_t i, struct k8s_probe_flow *f)
 {
 	struct sockaddr_storage to;
-	socklen_t tolen = sockaddr_of(&o->addr, o->port, &to);
+	socklen_t tolen = k8s_sockaddr_of(&o->addr, o->port, &to);
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 	char got[64];
 	int fd = flow_socket(o, i, SOCK_STREAM | SOCK_NONBLOCK);
@@ -342,7 +342,7 @@ out:
 static int probe_udp(const struct k8s_probe_opts *o, size_t i, struct k8s_probe_flow *f)
 {
 	struct sockaddr_storage to;
-	socklen_t tolen = sockaddr_of(&o->addr, o->port, &to);
+	socklen_t tolen = k8s_sockaddr_of(&o->addr, o->port, &to);
 	int fd = flow_socket(o, i, SOCK_DGRAM), ret = -EIO;
 	int dont_fragment = o->addr.family == AF_INET ? IP_PMTUDISC_DO : IPV6_PMTUDISC_DO;
 	size_t size = o->size > 6 ? o->size : 6;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <sluice/error.h>
 
@@ -28,6 +29,9 @@ struct k8s_echo_opts {
 
 /* Serve until SIGTERM or SIGINT. */
 int k8s_echo_run(const struct k8s_echo_opts *o, struct sluice_error *err);
+
+/* The socket address of ip:port (either family) into *ss; its length. */
+socklen_t k8s_sockaddr_of(const struct k8s_ip *ip, uint16_t port, struct sockaddr_storage *ss);
 
 /*
  * The client: flows new connections (or datagrams) to addr:port, one after

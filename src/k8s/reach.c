@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "echo.h"
 #include "errmsg.h"
 #include "reach.h"
 
@@ -32,30 +33,11 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static socklen_t sockaddr_of(const struct k8s_ip *ip, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ip->family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		memcpy(&a->sin_addr, ip->addr, 4);
-		return sizeof(*a);
-	}
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-	a6->sin6_family = AF_INET6;
-	a6->sin6_port = htons(port);
-	memcpy(&a6->sin6_addr, ip->addr, 16);
-	return sizeof(*a6);
-}
-
 /* A socket of the current namespace on its way to dst; DONE at once when refused. */
 static void start(const struct k8s_reach_opts *o, const struct k8s_ip *dst, struct attempt *a)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sockaddr_of(dst, o->port, &ss);
+	socklen_t len = k8s_sockaddr_of(dst, o->port, &ss);
 	int type = o->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
 
 	a->step = DONE;
