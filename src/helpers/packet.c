@@ -310,28 +310,30 @@ static long xdp_copy(struct xdp_rt *xdp, uint32_t offset, uint8_t *buf, uint32_t
 	return 0;
 }
 
-static uint64_t xdp_load_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-			       uint64_t r5, struct sluice_run *run)
+/* bpf_xdp_load_bytes / bpf_xdp_store_bytes(xdp, offset, buf, len): through the fragments too. */
+static uint64_t xdp_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+			  struct sluice_run *run, bool store)
 {
 	struct xdp_rt *xdp = helper_xdp(run, r1);
 
-	(void)r5;
 	if (!xdp)
 		return helper_result(-EINVAL);
 	return helper_result(xdp_copy(xdp, (uint32_t)r2, (uint8_t *)(uintptr_t)r3, (uint32_t)r4,
-				      false));
+				      store));
+}
+
+static uint64_t xdp_load_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+			       uint64_t r5, struct sluice_run *run)
+{
+	(void)r5;
+	return xdp_bytes(r1, r2, r3, r4, run, false);
 }
 
 static uint64_t xdp_store_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 				uint64_t r5, struct sluice_run *run)
 {
-	struct xdp_rt *xdp = helper_xdp(run, r1);
-
 	(void)r5;
-	if (!xdp)
-		return helper_result(-EINVAL);
-	return helper_result(xdp_copy(xdp, (uint32_t)r2, (uint8_t *)(uintptr_t)r3, (uint32_t)r4,
-				      true));
+	return xdp_bytes(r1, r2, r3, r4, run, true);
 }
 
 /* ---- reading and writing a socket buffer ------------------------------------- */
