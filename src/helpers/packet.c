@@ -407,6 +407,34 @@ static uint8_t *csum_field(struct skb_rt *skb, uint32_t offset, long *ret)
 	return skb->data + offset;
 }
 
+/*
+ * The change both checksum helpers make, by the size in their flags: 0
+ * folds in a precomputed difference (from must be 0), 2 and 4 replace from
+ * by to.  The L4 one widens a 2-byte change to 4 bytes, as the kernel's
+ * inet_proto_csum_replace2 does.  0, or -EINVAL.
+ */
+static long csum_change(uint8_t *field, uint64_t size, uint64_t from, uint64_t to, bool l4)
+{
+	switch (size) {
+	case 0:
+		if (from)
+			return -EINVAL;
+		csum_replace_by_diff(field, (uint32_t)to);
+		return 0;
+	case 2:
+		if (l4)
+			csum_replace4(field, (uint16_t)from, (uint16_t)to);
+		else
+			csum_replace2(field, (uint16_t)from, (uint16_t)to);
+		return 0;
+	case 4:
+		csum_replace4(field, (uint32_t)from, (uint32_t)to);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static uint64_t l3_csum_replace(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 				uint64_t r5, struct sluice_run *run)
 {
@@ -419,22 +447,7 @@ static uint64_t l3_csum_replace(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
 	field = csum_field(skb, (uint32_t)r2, &ret);
 	if (!field)
 		return helper_result(ret);
-	switch (r5 & BPF_F_HDR_FIELD_MASK) {
-	case 0:
-		if (r3)
-			return helper_result(-EINVAL);
-		csum_replace_by_diff(field, (uint32_t)r4);
-		break;
-	case 2:
-		csum_replace2(field, (uint16_t)r3, (uint16_t)r4);
-		break;
-	case 4:
-		csum_replace4(field, (uint32_t)r3, (uint32_t)r4);
-		break;
-	default:
-		return helper_result(-EINVAL);
-	}
-	return 0;
+	return helper_result(csum_change(field, r5 & BPF_F_HDR_FIELD_MASK, r3, r4, false));
 }
 
 static uint64_t l4_csum_replace(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
@@ -456,22 +469,9 @@ static uint64_t l4_csum_replace(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
 	if (mangled_0 && !(r5 & BPF_F_MARK_ENFORCE) && !load16(field))
 		return 0;
 	/* BPF_F_PSEUDO_HDR and BPF_F_IPV6 matter only to skb->csum, not kept here */
-	switch (r5 & BPF_F_HDR_FIELD_MASK) {
-	case 0:
-		if (r3)
-			return helper_result(-EINVAL);
-		csum_replace_by_diff(field, (uint32_t)r4);
-		break;
-	case 2:
-		/* inet_proto_csum_replace2 widens to csum_replace4 */
-		csum_replace4(field, (uint16_t)r3, (uint16_t)r4);
-		break;
-	case 4:
-		csum_replace4(field, (uint32_t)r3, (uint32_t)r4);
-		break;
-	default:
-		return helper_result(-EINVAL);
-	}
+	ret = csum_change(field, r5 & BPF_F_HDR_FIELD_MASK, r3, r4, true);
+	if (ret)
+		return helper_result(ret);
 	if (mangled_0 && !load16(field))
 		store16(field, CSUM_MANGLED_0);
 	return 0;
