@@ -19,8 +19,12 @@
  * Passed unchanged: everything else, and IPv4 fragments (only the first
  * carries the ports; Kubernetes services are rarely fragmented).
  *
- * NetworkPolicy (policy_tc.h) judges TCP and UDP on both sides: a pod's
- * egress here after the DNAT, a pod's ingress in lb_to_pod.
+ * NetworkPolicy (policy_tc.h) judges TCP, UDP, SCTP and ICMP on both sides: a
+ * pod's egress here after the DNAT, a pod's ingress in lb_to_pod.
+ *
+ * Flow events (flow.h) report new, established and closed service flows,
+ * new flows through no service, drops and HTTP requests and responses to
+ * the agent through lb_flows.
  */
 #include <stddef.h>
 
@@ -36,6 +40,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "flow.h"
 #include "lb.h"
 
 /* <sys/socket.h> is not for BPF programs. */
@@ -99,6 +104,131 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lb_stats);
 } lb_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FLOW_RING_BYTES);
+} lb_flows SEC(".maps");
+
+/* Flow events lost to a full ring, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lb_flow_lost SEC(".maps");
+
+/* Room for one flow event in lb_flows; NULL, and counted, when the ring is full. */
+static __always_inline struct flow_event *flow_reserve(void)
+{
+	struct flow_event *ev = bpf_ringbuf_reserve(&lb_flows, sizeof(*ev), 0);
+	__u32 zero;
+	__u64 *lost;
+
+	if (ev)
+		return ev;
+	/*
+	 * A full ring loses the event, never the packet.  The zero is made
+	 * here: clang would hold it in a register across the reservation and
+	 * spill an argument instead, stack lb_from_pod has no room for.
+	 */
+	asm volatile("%0 = 0" : "=r"(zero));
+	lost = bpf_map_lookup_elem(&lb_flow_lost, &zero);
+	if (lost)
+		++*lost;
+	return NULL;
+}
+
+/* The event's time, taken last: the arguments need no stack across the call. */
+static __always_inline void flow_submit(struct flow_event *ev)
+{
+	ev->time = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/*
+ * An event's fields: t as the client sent it; backend (when not NULL) where
+ * the DNAT sent it, what (FLOW_WHAT) the rest; the counters of ct when not
+ * NULL.
+ */
+static __always_inline void flow_fill(struct flow_event *ev, const struct lb_ct_key *t,
+				      const __be32 *backend, __u64 what,
+				      const struct lb_ct_entry *ct)
+{
+	ev->packets = ct ? ct->packets : 0;
+	ev->bytes = ct ? ct->bytes : 0;
+	ev->tuple = *t;
+	if (backend)
+		__builtin_memcpy(ev->backend, backend, sizeof(ev->backend));
+	else
+		__builtin_memset(ev->backend, 0, sizeof(ev->backend));
+	ev->backend_port = (__be16)(what >> 32);
+	ev->type = (__u8)what;
+	ev->reason = (__u8)(what >> 8);
+	ev->tcp_flags = (__u8)(what >> 16);
+	ev->egress = (__u8)(what >> 24);
+	ev->status = (__u16)(what >> 48);
+}
+
+/*
+ * Clang drops the unused return value of a static function, and Sluice's
+ * verifier (as older kernels did) wants R0 set when a subprogram returns.
+ */
+#define FLOW_RETURN() asm volatile("r0 = 0" ::: "r0")
+
+/*
+ * One flow event (flow_fill() says what the arguments are).  Not inlined:
+ * the places that report share this one copy, which the verifier walks
+ * only where an event is made.  (At most four arguments: a fifth would not
+ * fit the registers kept across the reservation, and lb_from_pod has no
+ * stack to spare.)
+ */
+static __noinline void flow_emit(const struct lb_ct_key *t, const __be32 *backend, __u64 what,
+				 const struct lb_ct_entry *ct)
+{
+	struct flow_event *ev = flow_reserve();
+
+	if (ev) {
+		flow_fill(ev, t, backend, what, ct);
+		flow_submit(ev);
+	}
+	FLOW_RETURN();
+}
+
+/*
+ * A packet dropped (t as it travels; before: as the client sent it, when a
+ * service DNAT came between).
+ */
+static __always_inline void flow_drop(const struct lb_ct_key *t, const struct lb_ct_key *before,
+				      __u8 reason, int egress)
+{
+	flow_emit(before ? before : t, before ? t->daddr : NULL,
+		  FLOW_WHAT(FLOW_EV_DROP, reason, 0, egress, before ? t->dport : 0, 0), NULL);
+}
+
+/*
+ * An HTTP request on flow t as the pod gets it (after any DNAT): the head's
+ * first FLOW_HTTP_HEAD bytes at head (8-byte aligned); reason: why it was
+ * refused.  Not inlined, as flow_emit.
+ */
+static __noinline void flow_http_request(const struct lb_ct_key *t, const void *head,
+					 __u8 reason)
+{
+	const __u64 *words = head; /* copied a word at a time */
+	struct flow_event *ev = flow_reserve();
+
+	if (ev) {
+		flow_fill(ev, t, NULL, FLOW_WHAT(FLOW_EV_HTTP_REQUEST, reason, 0, 0, 0, 0), NULL);
+		__builtin_memcpy(ev->http, words, FLOW_HTTP_HEAD);
+		flow_submit(ev);
+	}
+	FLOW_RETURN();
+}
+
+static __always_inline int same_addr(const __be32 *a, const __be32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
 
 #include "policy_tc.h"
 
@@ -281,34 +411,49 @@ static __always_inline const struct lb_config *config(void)
 	return bpf_map_lookup_elem(&lb_config, &zero);
 }
 
-/* Note a packet of a flow in its forward entry: when, and what TCP said. */
-static __always_inline void ct_observe(struct lb_ct_entry *e, const struct packet *p,
-				       int from_backend, __u64 now)
+/*
+ * Note a packet of a flow in its forward entry: when, and what TCP said.
+ * Returns the flow event the packet makes (flow_ct_event()), or -1.
+ */
+static __always_inline int ct_observe(struct lb_ct_entry *e, const struct packet *p,
+				      int from_backend, __u64 now)
 {
 	__u8 seen = lb_ct_seen(e->flags, p->tuple.proto, p->tcp_flags, from_backend);
+	int ev;
 
 	e->last_seen = now;
 	/* the flags rarely change: no store when they do not */
-	if (seen != e->flags)
-		e->flags = seen;
+	if (seen == e->flags)
+		return -1;
+	ev = flow_ct_event(p->tuple.proto, e->flags, seen);
+	e->flags = seen;
+	return ev;
+}
+
+/* A packet of len bytes of the flow, either way; other CPUs may count the same flow. */
+static __always_inline void ct_count(struct lb_ct_entry *e, __u32 len)
+{
+	__sync_fetch_and_add(&e->packets, 1);
+	__sync_fetch_and_add(&e->bytes, len);
 }
 
 /*
  * The backend of a packet to frontend fe: conntrack's, or a new pick that
  * conntrack then remembers (*fresh set).  NULL when the frontend has none.
+ * egress: seen leaving a pod (for the flow events).
  */
 static __always_inline const struct lb_backend *flow_backend(const struct lb_config *cfg,
 							     const struct lb_frontend *fe,
 							     const struct packet *p, __u32 len,
-							     __u32 *id, int *fresh)
+							     int egress, __u32 *id, int *fresh)
 {
 	struct lb_stats *st = stats_of(fe->id);
 	const struct lb_backend *be = NULL;
 	struct lb_ct_entry *ct, entry = { 0 };
 	__u64 now = bpf_ktime_get_ns();
 	__u32 backend_id = 0;
-	int new_connection = p->tuple.proto == IPPROTO_TCP &&
-			     (p->tcp_flags & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN;
+	int ev, new_connection = p->tuple.proto == IPPROTO_TCP &&
+				 (p->tcp_flags & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN;
 
 	*fresh = 0;
 	ct = bpf_map_lookup_elem(&lb_ct, &p->tuple);
@@ -324,15 +469,24 @@ static __always_inline const struct lb_backend *flow_backend(const struct lb_con
 		if (!be) {
 			if (st)
 				st->no_backend++;
+			flow_emit(&p->tuple, NULL,
+				  FLOW_WHAT(FLOW_EV_DROP, FLOW_DROP_NO_BACKEND, p->tcp_flags, egress,
+					    0, 0), NULL);
 			return NULL;
 		}
 	}
 	if (ct && ct->backend_id == backend_id) {
-		ct_observe(ct, p, 0, now);
+		ct_count(ct, len);
+		ev = ct_observe(ct, p, 0, now);
+		if (ev >= 0)
+			flow_emit(&p->tuple, be->addr,
+				  FLOW_WHAT(ev, 0, p->tcp_flags, egress, be->port, 0), ct);
 	} else {
 		/* a new flow, or one moved off a removed backend */
 		entry.backend_id = backend_id;
 		entry.frontend_id = fe->id;
+		entry.packets = 1;
+		entry.bytes = len;
 		ct_observe(&entry, p, 0, now);
 		bpf_map_update_elem(&lb_ct, &p->tuple, &entry, BPF_ANY);
 		*fresh = 1;
@@ -410,11 +564,6 @@ static __always_inline int redirect_to(struct __sk_buff *skb, __u8 family, __u8 
 	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
 }
 
-static __always_inline int same_addr(const __be32 *a, const __be32 *b)
-{
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
-}
-
 static __always_inline const __be32 *hairpin_addr(const struct lb_config *cfg, __u8 family)
 {
 	return family == AF_INET ? cfg->hairpin4 : cfg->hairpin6;
@@ -432,7 +581,7 @@ static __always_inline int to_frontend(struct __sk_buff *skb, const struct lb_co
 	const __be32 *hairpin = NULL;
 	__u32 backend_id;
 	int fresh;
-	const struct lb_backend *be = flow_backend(cfg, fe, p, skb->len, &backend_id, &fresh);
+	const struct lb_backend *be = flow_backend(cfg, fe, p, skb->len, 1, &backend_id, &fresh);
 
 	struct lb_ct_key dnat;
 
@@ -446,9 +595,12 @@ static __always_inline int to_frontend(struct __sk_buff *skb, const struct lb_co
 		return TC_ACT_SHOT;
 	if (be->family == p->tuple.family && same_addr(be->addr, p->tuple.saddr))
 		hairpin = hairpin_addr(cfg, p->tuple.family);
-	if (fresh)
+	if (fresh) {
 		expect_replies(p, backend_id, be->addr, be->port, hairpin ? hairpin : p->tuple.saddr,
 			       fe->id, hairpin ? LB_CT_HAIRPIN : 0);
+		flow_emit(&p->tuple, be->addr, FLOW_WHAT(FLOW_EV_NEW, 0, p->tcp_flags, 1, be->port, 0),
+			  NULL);
+	}
 	if (rewrite(skb, p, 1, be->addr, be->port))
 		return TC_ACT_SHOT;
 	if (!hairpin)
@@ -456,6 +608,38 @@ static __always_inline int to_frontend(struct __sk_buff *skb, const struct lb_co
 	if (rewrite(skb, p, 0, hairpin, p->tuple.sport))
 		return TC_ACT_SHOT;
 	return redirect_to(skb, p->tuple.family, p->tuple.proto, hairpin, be->addr);
+}
+
+/*
+ * The status code of an HTTP/1.x status line at the start of a TCP
+ * segment's data ("HTTP/1.1 200 "); 0 for anything else.  The data is
+ * read with a helper: a pod's stack leaves it in pages, outside the
+ * linear part direct access sees.
+ */
+static __always_inline __u16 http_status(struct __sk_buff *skb, const struct packet *p)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u64 off = p->l4_off;
+	struct tcphdr *th;
+	__u16 status = 0;
+	__u8 s[13];
+
+	/* parse() left at most 74 here; the verifier must see a bound on the very register */
+	asm volatile("%0 &= 0xff" : "+r"(off));
+	th = data + off;
+	if (p->tuple.proto != IPPROTO_TCP || (void *)(th + 1) > end)
+		return 0;
+	off += th->doff * 4;
+	if (skb->len < off + sizeof(s) || bpf_skb_load_bytes(skb, off, s, sizeof(s)) ||
+	    s[0] != 'H' || s[1] != 'T' || s[2] != 'T' || s[3] != 'P' || s[4] != '/' ||
+	    s[5] != '1' || s[6] != '.' || s[8] != ' ' || s[12] != ' ')
+		return 0;
+	for (int i = 9; i < 12; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		status = status * 10 + (s[i] - '0');
+	}
+	return status;
 }
 
 /*
@@ -471,7 +655,8 @@ static __always_inline int from_backend(struct __sk_buff *skb, const struct lb_c
 	__be32 addr[4];
 	__be16 port;
 	__u64 now;
-	int hairpin;
+	__u16 status;
+	int hairpin, ev;
 
 	key.dir = LB_CT_REPLY;
 	rev = bpf_map_lookup_elem(&lb_ct, &key);
@@ -483,7 +668,16 @@ static __always_inline int from_backend(struct __sk_buff *skb, const struct lb_c
 	now = bpf_ktime_get_ns();
 	if (lb_ct_reply_stale(cfg, fwd.proto, rev, ct, now))
 		return TC_ACT_OK;
-	ct_observe(ct, p, 1, now);
+	ct_count(ct, skb->len);
+	ev = ct_observe(ct, p, 1, now);
+	if (ev >= 0)
+		flow_emit(&fwd, p->tuple.saddr, FLOW_WHAT(ev, 0, p->tcp_flags, 1, p->tuple.sport, 0),
+			  ct);
+	status = http_status(skb, p);
+	if (status)
+		flow_emit(&fwd, p->tuple.saddr,
+			  FLOW_WHAT(FLOW_EV_HTTP_RESPONSE, 0, p->tcp_flags, 1, p->tuple.sport, status),
+			  ct);
 	__builtin_memcpy(addr, rev->addr, sizeof(addr));
 	port = rev->port;
 	hairpin = rev->flags & LB_CT_HAIRPIN;
@@ -788,7 +982,7 @@ int lb_from_pod(struct __sk_buff *skb)
 	if (!cfg)
 		return TC_ACT_OK;
 	if (parse((void *)(long)skb->data, (void *)(long)skb->data_end, &p)) {
-		if (policy_fragment(skb, 1) != TC_ACT_OK)
+		if (policy_unparsed(skb, 1) != TC_ACT_OK)
 			return TC_ACT_SHOT;
 		ret = icmp_error(skb, cfg, &outer);
 		if (ret <= 0)
@@ -914,9 +1108,12 @@ int lb_nodeport(struct xdp_md *ctx)
 	fe = bpf_map_lookup_elem(&lb_services, &fk);
 	if (!fe || !(fe->flags & LB_F_NODEPORT))
 		return XDP_PASS;
-	be = flow_backend(cfg, fe, &p, (__u32)(end - data), &backend_id, &fresh);
+	be = flow_backend(cfg, fe, &p, (__u32)(end - data), 0, &backend_id, &fresh);
 	if (!be || be->family != p.tuple.family)
 		return XDP_DROP;
+	if (fresh)
+		flow_emit(&p.tuple, be->addr, FLOW_WHAT(FLOW_EV_NEW, 0, p.tcp_flags, 0, be->port, 0),
+			  NULL);
 	return p.tuple.family == AF_INET ? encapsulate4(ctx, be) : encapsulate6(ctx, be);
 }
 
@@ -936,6 +1133,7 @@ static __always_inline int dsr_deliver(struct __sk_buff *skb, const struct lb_co
 	__u32 backend_id = LB_NO_BACKEND;
 	struct packet p;
 	__u64 now;
+	int ev = -1;
 
 	if (parse((void *)(long)skb->data, (void *)(long)skb->data_end, &p))
 		return TC_ACT_SHOT;
@@ -946,20 +1144,29 @@ static __always_inline int dsr_deliver(struct __sk_buff *skb, const struct lb_co
 	now = bpf_ktime_get_ns();
 	ct = bpf_map_lookup_elem(&lb_ct, &p.tuple);
 	if (ct && !lb_ct_expired(cfg, p.tuple.proto, ct, now)) {
-		ct_observe(ct, &p, 0, now);
+		/* the node that balanced the flow counted its packets; another node did not */
+		if (ct->backend_id == LB_NO_BACKEND)
+			ct_count(ct, skb->len);
+		ev = ct_observe(ct, &p, 0, now);
 		backend_id = ct->backend_id;
 	} else {
 		entry.backend_id = LB_NO_BACKEND;
 		entry.frontend_id = fe->id;
+		entry.packets = 1;
+		entry.bytes = skb->len;
 		ct_observe(&entry, &p, 0, now);
 		bpf_map_update_elem(&lb_ct, &p.tuple, &entry, BPF_ANY);
+		ct = NULL;
+		ev = FLOW_EV_NEW;
 	}
 	dnat = p.tuple;
 	__builtin_memcpy(dnat.daddr, baddr, sizeof(dnat.daddr));
 	dnat.dport = bport;
 	/* no reset can be made here (the client is outside): HTTP rules drop */
-	if (policy_ingress(skb, cfg, &dnat, 0) != TC_ACT_OK)
+	if (policy_ingress(skb, cfg, &dnat, 0, 1) != TC_ACT_OK)
 		return TC_ACT_SHOT;
+	if (ev >= 0)
+		flow_emit(&p.tuple, baddr, FLOW_WHAT(ev, 0, p.tcp_flags, 0, bport, 0), ct);
 	expect_replies(&p, backend_id, baddr, bport, p.tuple.saddr, fe->id, 0);
 	if (rewrite(skb, &p, 1, baddr, bport))
 		return TC_ACT_SHOT;
@@ -972,14 +1179,15 @@ static __always_inline int to_pod(struct __sk_buff *skb, const struct lb_config 
 	struct packet p;
 
 	if (parse((void *)(long)skb->data, (void *)(long)skb->data_end, &p))
-		return policy_fragment(skb, 0);
-	return policy_ingress(skb, cfg, &p.tuple, p.l4_off);
+		return policy_unparsed(skb, 0);
+	return policy_ingress(skb, cfg, &p.tuple, p.l4_off, 1);
 }
 
 /*
- * Egress towards a pod: a DSR packet's outer header comes off; an ICMP
- * error the node (or a router) sends a client about a flow through a
- * service is translated; the pod's ingress policy judges the rest.
+ * Egress towards a pod: a DSR packet's outer header comes off; ICMP meets
+ * the pod's ingress policy, then an error the node (or a router) sends a
+ * client about a flow through a service is translated; the pod's ingress
+ * policy judges the rest.
  */
 SEC("tc")
 int lb_to_pod(struct __sk_buff *skb)
@@ -1025,6 +1233,8 @@ int lb_to_pod(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	return dsr_deliver(skb, cfg, baddr, bport);
 icmp:
+	if (policy_unparsed(skb, 0) != TC_ACT_OK)
+		return TC_ACT_SHOT;
 	return icmp_error(skb, cfg, &outer) < 0 ? TC_ACT_SHOT : TC_ACT_OK;
 }
 

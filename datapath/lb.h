@@ -119,7 +119,7 @@ struct lb_ct_key {
 	__u8 family;
 	__u8 dir;          /* LB_CT_FORWARD, LB_CT_REPLY */
 	__u8 pad;
-};
+} __attribute__((aligned(8))); /* copied into flow events a word at a time */
 
 struct lb_ct_entry {
 	__u32 backend_id;  /* forward: the flow's backend; reply: the backend it was made for */
@@ -130,6 +130,8 @@ struct lb_ct_entry {
 	__u8 pad;
 	__u32 pad2;
 	__u64 last_seen;   /* forward: the last packet's bpf_ktime_get_ns(); reply: when made */
+	__u64 packets;     /* forward: of the flow so far, both ways (flow events carry them) */
+	__u64 bytes;
 };
 
 /*

@@ -117,6 +117,9 @@ struct pol_ct_entry {
 #define POL_HTTP_PATH_MAX 64u
 /* the bytes of a segment the datapath reads: the whole request must fit */
 #define POL_HTTP_WINDOW 256u
+#define POL_HTTP_HEADERS_PER_PORT 8u
+#define POL_HTTP_HEADER_NAME_MAX 32u
+#define POL_HTTP_HEADER_VALUE_MAX 64u
 
 struct pol_http_key {
 	__u32 endpoint;
@@ -124,9 +127,26 @@ struct pol_http_key {
 	__u16 pad;
 };
 
+/*
+ * A header some rule of a port requires (rules.http[].headers): present
+ * with any value, or with exactly value on every line that has the name.
+ */
+struct pol_http_header {
+	char name[POL_HTTP_HEADER_NAME_MAX];   /* in lowercase: names are case-insensitive */
+	char value[POL_HTTP_HEADER_VALUE_MAX];
+	__u8 name_len;
+	__u8 value_len;
+	__u8 has_value;
+	__u8 pad;
+};
+
 struct pol_http_range {
 	__u32 first;
 	__u32 count;
+	__u32 n_headers;
+	__u32 pad;
+	/* the distinct headers the port's rules require; pol_http_rule.headers has a bit each */
+	struct pol_http_header headers[POL_HTTP_HEADERS_PER_PORT];
 };
 
 struct pol_http_rule {
@@ -135,7 +155,8 @@ struct pol_http_rule {
 	__u8 method_len;
 	__u8 path_len;
 	__u8 prefix;                      /* path is a prefix, else the whole path */
-	__u8 pad[5];
+	__u8 pad;
+	__u32 headers;                    /* bit i: the range's headers[i] is required */
 };
 
 struct pol_config {

@@ -3,7 +3,9 @@
  * NetworkPolicy enforcement in the TC programs of lb.c (maps and rules in
  * policy.h).  lb_from_pod calls policy_egress on what leaves a pod, after
  * the service DNAT (the destination is the backend pod); lb_to_pod calls
- * policy_ingress on what enters one.  Included by lb.c only.
+ * policy_ingress on what enters one.  Both hand what their parser leaves
+ * alone to policy_unparsed: IPv4 fragments; SCTP, judged here by its
+ * ports; ICMP and ICMPv6 (policy_icmp).  Included by lb.c only.
  */
 #ifndef SLUICE_DATAPATH_POLICY_TC_H
 #define SLUICE_DATAPATH_POLICY_TC_H
@@ -50,6 +52,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, POL_HTTP_PORTS_MAX);
+	/* a range holds its port's headers: only the ports in use take memory */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pol_http_key);
 	__type(value, struct pol_http_range);
 } pol_http_ports SEC(".maps");
@@ -61,9 +65,31 @@ struct {
 	__type(value, struct pol_http_rule);
 } pol_http_rules SEC(".maps");
 
+/*
+ * What the HTTP parser (http_step, http_header_step) learns of a request
+ * and where it stands.  It lives in the map value beside the segment, not
+ * on the stack: the verifier knows nothing of a map value's words, so it
+ * checks each step once, where on the stack it would follow every position
+ * and state through the loop's iterations (several times the instructions).
+ */
+struct http_req {
+	__u32 state;       /* enum http_state */
+	__u32 method_len;
+	__u32 path_off;
+	__u32 path_len;
+	__u32 version_at;  /* bytes of " HTTP/1.x\r\n" after the path seen */
+	__u32 head_off;    /* where the header lines start */
+	/* the header pass, one required header at a time */
+	__u32 hdr_state;   /* enum http_hdr_state */
+	__u32 hdr_pos;     /* bytes of the name, or of the value, matched */
+	__u32 seen;        /* bit i: a line had range->headers[i] */
+	__u32 mismatched;  /* bit i: a line had its name with another value */
+};
+
 /* The segment being read (too large for the stack beside everything else). */
 struct pol_http_window {
 	__u8 b[POL_HTTP_WINDOW];
+	struct http_req req;
 };
 
 struct {
@@ -159,17 +185,20 @@ static __always_inline __u32 pol_revision(void)
  * TC_ACT_SHOT.  Replies of flows this hook allowed pass; a forward packet
  * of a flow allowed under an older revision is checked again.  also, when
  * not NULL, is the flow as the pod addressed it before the service DNAT:
- * the replies come back from that address.  *reply tells a reply.
+ * the replies come back from that address.  *reply tells a reply.  self:
+ * the pod reaches itself, which no policy judges (but conntrack notes, for
+ * the replies).
  */
 static __always_inline int pol_enforce(const struct lb_config *cfg,
 				       const struct pol_ipcache *info, __u8 hook,
 				       const struct lb_ct_key *t, const struct lb_ct_key *also,
-				       int *reply)
+				       int self, int *reply)
 {
 	__u32 revision = pol_revision();
 	__u64 now = bpf_ktime_get_ns();
-	__u64 lifetime = (t->proto == IPPROTO_TCP ? cfg->tcp_established : cfg->udp) *
-			 LB_NSEC_PER_SEC;
+	/* SCTP associations live as long as TCP connections, echo exchanges as UDP flows */
+	__u64 lifetime = (t->proto == IPPROTO_TCP || t->proto == IPPROTO_SCTP ?
+			  cfg->tcp_established : cfg->udp) * LB_NSEC_PER_SEC;
 	struct pol_ct_entry *e;
 	struct pol_ct_key k;
 
@@ -188,21 +217,32 @@ static __always_inline int pol_enforce(const struct lb_config *cfg,
 		e->last_seen = now;
 		return TC_ACT_OK;
 	}
-	if ((info->flags & (hook == POL_INGRESS ? POL_EP_INGRESS : POL_EP_EGRESS)) &&
+	if (!self && (info->flags & (hook == POL_INGRESS ? POL_EP_INGRESS : POL_EP_EGRESS)) &&
 	    !pol_allows(info->endpoint, hook, t)) {
 		if (e)
 			bpf_map_delete_elem(&pol_ct, &k);
 		pol_count(hook == POL_INGRESS ? POL_DENIED_INGRESS : POL_DENIED_EGRESS);
+		flow_drop(t, also, FLOW_DROP_POLICY_DENIED, hook == POL_EGRESS);
 		return TC_ACT_SHOT;
 	}
 	pol_ct_remember(t, hook, revision, now);
 	if (also)
 		pol_ct_remember(also, hook, revision, now);
+	/*
+	 * A flow through no service, new (not one re-judged after a policy
+	 * change): reported where it leaves its pod, once.  lb.c reports
+	 * service flows from its own conntrack.
+	 */
+	else if (hook == POL_EGRESS && (!e || !pol_alive(e, now, lifetime)))
+		flow_emit(t, NULL, FLOW_WHAT(FLOW_EV_NEW, 0, 0, 1, 0, 0), NULL);
 	pol_count(POL_ALLOWED_NEW);
 	return TC_ACT_OK;
 }
 
-/* What leaves a pod (t after the DNAT; before: as sent, or NULL when no DNAT). */
+/*
+ * What leaves a pod (t after the DNAT; before: as sent, or NULL when no
+ * DNAT).  A pod whose service sent it back to itself (hairpin) is not judged.
+ */
 static __always_inline int policy_egress(const struct lb_config *cfg, const struct lb_ct_key *t,
 					 const struct lb_ct_key *before)
 {
@@ -215,7 +255,8 @@ static __always_inline int policy_egress(const struct lb_config *cfg, const stru
 	 */
 	if (!info || !info->endpoint)
 		return TC_ACT_OK;
-	return pol_enforce(cfg, info, POL_EGRESS, t, before, &reply);
+	return pol_enforce(cfg, info, POL_EGRESS, t, before, same_addr(t->saddr, t->daddr),
+			   &reply);
 }
 
 /*
@@ -223,8 +264,10 @@ static __always_inline int policy_egress(const struct lb_config *cfg, const stru
  * pod that has them.  Parsed: the segment must hold exactly one whole
  * request head and nothing else, at most POL_HTTP_WINDOW bytes: a request
  * line "METHOD SP PATH SP HTTP/1.x CRLF" (METHOD capitals, at most 8; PATH
- * from '/', printable ASCII without spaces), then header lines, which are
- * not read, up to the first empty line, which must end the segment.
+ * from '/', printable ASCII without spaces), then header lines ending in
+ * CRLF up to the first empty line, which must end the segment.  A header
+ * line that continues the one before (obs-fold) or a CR or LF alone is
+ * refused: a server could read such a head otherwise than this parser.
  * Everything else (a request split over segments, a body, pipelined
  * requests, HTTP/2, an oversized head) is refused: fail closed.  A refused
  * request resets the connection both ways.
@@ -234,18 +277,25 @@ static __always_inline int policy_egress(const struct lb_config *cfg, const stru
  * under bpf_loop, so that the verifier checks one step instead of every
  * way the loops could nest.
  */
-enum http_state { HTTP_METHOD, HTTP_PATH_START, HTTP_PATH, HTTP_VERSION, HTTP_HEADERS,
-		  HTTP_DONE, HTTP_BAD };
+enum http_state { HTTP_METHOD, HTTP_PATH_START, HTTP_PATH, HTTP_VERSION, HTTP_LINE_START,
+		  HTTP_FIELD, HTTP_FIELD_LF, HTTP_END_LF, HTTP_DONE, HTTP_BAD };
 
+/* Where a header line stands against one required header (struct pol_http_header). */
+enum http_hdr_state {
+	HDR_NAME,      /* the name matches so far */
+	HDR_VALUE,     /* name and ':' matched; value[0..pos) too (leading blanks skipped) */
+	HDR_TRAIL,     /* the whole value matched, then blanks */
+	HDR_PRESENT,   /* name and ':' matched, any value will do */
+	HDR_OTHER,     /* another header's line */
+	HDR_MISMATCH,  /* this header, another value */
+};
+
+/* The loops' context, on the stack as bpf_loop wants it: what does not change. */
 struct http_scan {
 	const __u8 *buf;
+	const struct pol_http_range *range;
+	struct http_req *req;
 	__u32 len;
-	__u32 state;
-	__u32 method_len;
-	__u32 path_off;
-	__u32 path_len;
-	__u32 version_at;  /* bytes of " HTTP/1.x\r\n" after the path seen */
-	__u32 tail;        /* the last four bytes, for the empty line */
 };
 
 /*
@@ -268,13 +318,13 @@ static __always_inline __u8 http_version_byte(__u32 i)
 
 static long http_step(__u32 i, void *arg)
 {
-	struct http_scan *s = arg;
+	const struct http_scan *scan = arg;
+	struct http_req *s = scan->req;
 	__u8 c;
 
-	if (i >= s->len || i >= POL_HTTP_WINDOW)
+	if (i >= scan->len || i >= POL_HTTP_WINDOW)
 		return 1;
-	c = http_at(s->buf, i);
-	s->tail = (s->tail << 8) | c;
+	c = http_at(scan->buf, i);
 	switch (s->state) {
 	case HTTP_METHOD:
 		if (c == ' ' && i > 0 && i <= POL_HTTP_METHOD_MAX) {
@@ -300,14 +350,28 @@ static long http_step(__u32 i, void *arg)
 		/* "HTTP/1." then a digit, then CRLF */
 		if ((s->version_at < 7 && c != http_version_byte(s->version_at)) ||
 		    (s->version_at == 7 && (c < '0' || c > '9')) ||
-		    (s->version_at == 8 && c != '\r') || (s->version_at == 9 && c != '\n'))
+		    (s->version_at == 8 && c != '\r') || (s->version_at == 9 && c != '\n')) {
 			s->state = HTTP_BAD;
-		else if (++s->version_at == 10)
-			s->state = HTTP_HEADERS;
+		} else if (++s->version_at == 10) {
+			s->head_off = i + 1;
+			s->state = HTTP_LINE_START;
+		}
 		break;
-	case HTTP_HEADERS:
-		if (s->tail == 0x0d0a0d0a) /* an empty line: the head's end */
-			s->state = HTTP_DONE;
+	case HTTP_LINE_START:
+		s->state = c == '\r' ? HTTP_END_LF :
+			   c == ' ' || c == '\t' || c == '\n' ? HTTP_BAD : HTTP_FIELD;
+		break;
+	case HTTP_FIELD:
+		if (c == '\r')
+			s->state = HTTP_FIELD_LF;
+		else if (c == '\n')
+			s->state = HTTP_BAD;
+		break;
+	case HTTP_FIELD_LF:
+		s->state = c == '\n' ? HTTP_LINE_START : HTTP_BAD;
+		break;
+	case HTTP_END_LF:
+		s->state = c == '\n' ? HTTP_DONE : HTTP_BAD;
 		break;
 	default: /* anything after the head, or after an error */
 		s->state = HTTP_BAD;
@@ -316,53 +380,165 @@ static long http_step(__u32 i, void *arg)
 	return s->state == HTTP_BAD;
 }
 
+static __always_inline int http_blank(__u8 c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * The header pass, over a head http_step accepted: step i reads byte
+ * i % POL_HTTP_WINDOW against required header i / POL_HTTP_WINDOW, so one
+ * bpf_loop covers every (header, byte) pair with one small step.
+ */
+static long http_header_step(__u32 i, void *arg)
+{
+	const struct http_scan *s = arg;
+	struct http_req *p = s->req;
+	__u32 j = i / POL_HTTP_WINDOW, k = i % POL_HTTP_WINDOW, bit = 1u << (j & 31);
+	const struct pol_http_header *h;
+	__u8 c;
+
+	if (j >= s->range->n_headers || j >= POL_HTTP_HEADERS_PER_PORT)
+		return 1;
+	if (k < p->head_off || k >= s->len) {
+		p->hdr_state = HDR_NAME;
+		p->hdr_pos = 0;
+		return 0;
+	}
+	h = &s->range->headers[j];
+	c = http_at(s->buf, k);
+	if (c == '\n') {
+		p->hdr_state = HDR_NAME;
+		p->hdr_pos = 0;
+		return 0;
+	}
+	if (c == '\r') {
+		if (p->hdr_state == HDR_PRESENT || p->hdr_state == HDR_TRAIL ||
+		    (p->hdr_state == HDR_VALUE && p->hdr_pos == h->value_len))
+			p->seen |= bit;
+		else if (p->hdr_state == HDR_VALUE || p->hdr_state == HDR_MISMATCH)
+			p->mismatched |= bit;
+		p->hdr_state = HDR_OTHER;
+		return 0;
+	}
+	switch (p->hdr_state) {
+	case HDR_NAME:
+		if (c == ':' && p->hdr_pos == h->name_len) {
+			p->hdr_state = h->has_value ? HDR_VALUE : HDR_PRESENT;
+			p->hdr_pos = 0;
+		} else if (p->hdr_pos < h->name_len &&
+			   (c >= 'A' && c <= 'Z' ? c | 0x20 : c) ==
+			   (__u8)h->name[p->hdr_pos & (POL_HTTP_HEADER_NAME_MAX - 1)]) {
+			p->hdr_pos++;
+		} else {
+			p->hdr_state = HDR_OTHER;
+		}
+		break;
+	case HDR_VALUE:
+		if (p->hdr_pos == 0 && http_blank(c))
+			break;
+		if (p->hdr_pos < h->value_len &&
+		    c == (__u8)h->value[p->hdr_pos & (POL_HTTP_HEADER_VALUE_MAX - 1)])
+			p->hdr_pos++;
+		else
+			p->hdr_state = p->hdr_pos == h->value_len && http_blank(c) ? HDR_TRAIL :
+				       HDR_MISMATCH;
+		break;
+	case HDR_TRAIL:
+		if (!http_blank(c))
+			p->hdr_state = HDR_MISMATCH;
+		break;
+	}
+	return 0;
+}
+
+_Static_assert(POL_HTTP_HEADERS_PER_PORT <= 32, "pol_http_rule.headers has a bit a header");
+_Static_assert((POL_HTTP_HEADER_NAME_MAX & (POL_HTTP_HEADER_NAME_MAX - 1)) == 0 &&
+	       (POL_HTTP_HEADER_VALUE_MAX & (POL_HTTP_HEADER_VALUE_MAX - 1)) == 0,
+	       "header bytes are indexed under a mask");
+
 struct http_match {
 	const __u8 *buf;
-	const struct http_scan *req;
+	const struct http_req *req;
 	__u32 first;
 	__u32 count;
 	__u32 allowed;
 };
+
+/*
+ * A word read in place: a copy would take stack, and a callback's frame
+ * counts against lb_to_pod's, which is nearly full.
+ */
+typedef __u64 __attribute__((may_alias)) http_word_t;
+
+static __always_inline __u64 word_at(const void *p)
+{
+	return *(const http_word_t *)p;
+}
+
+/*
+ * Bytes [off, off + 8) of the window as one word (the map value goes on
+ * after the window, so the word's end never leaves it): rules compare
+ * eight bytes a step, so the verifier walks eight times fewer steps.
+ */
+static __always_inline __u64 http_word(const __u8 *buf, __u64 off)
+{
+	asm volatile("%0 &= 0xff" : "+r"(off));
+	return word_at(buf + off);
+}
+
+_Static_assert(sizeof(struct http_req) >= sizeof(__u64) - 1,
+	       "a word read at the window's last byte stays in the map value");
+
+/* Whether the n bytes (at most 8) of a and b at the same place are equal (little-endian words). */
+static __always_inline int http_same(__u64 a, __u64 b, __u32 n)
+{
+	return !((a ^ b) & (n >= 8 ? ~0ull : (1ull << (n * 8)) - 1));
+}
 
 static long http_try_rule(__u32 k, void *arg)
 {
 	struct http_match *m = arg;
 	__u32 idx = m->first + k;
 	const struct pol_http_rule *rule;
-	const struct http_scan *r = m->req;
+	const struct http_req *r = m->req;
 
 	if (k >= m->count)
 		return 1;
 	rule = bpf_map_lookup_elem(&pol_http_rules, &idx);
 	if (!rule)
 		return 1;
-	if (rule->method_len) {
-		if (rule->method_len != r->method_len)
-			return 0;
-		for (__u32 i = 0; i < POL_HTTP_METHOD_MAX; i++)
-			if (i < rule->method_len && http_at(m->buf, i) != (__u8)rule->method[i])
-				return 0;
-	}
+	if (rule->method_len &&
+	    (rule->method_len != r->method_len ||
+	     !http_same(http_word(m->buf, 0), word_at(rule->method), rule->method_len)))
+		return 0;
 	if (rule->prefix ? r->path_len < rule->path_len : r->path_len != rule->path_len)
 		return 0;
-	for (__u32 i = 0; i < POL_HTTP_PATH_MAX; i++)
-		if (i < rule->path_len && http_at(m->buf, r->path_off + i) != (__u8)rule->path[i])
+	for (__u32 i = 0; i < POL_HTTP_PATH_MAX; i += sizeof(__u64))
+		if (i < rule->path_len &&
+		    !http_same(http_word(m->buf, r->path_off + i),
+			       word_at(rule->path + i), rule->path_len - i))
 			return 0;
+	if (rule->headers & ~(r->seen & ~r->mismatched))
+		return 0;
 	m->allowed = 1;
 	return 1;
 }
 
-/* Whether buf[0..len) is one whole request head that one of range's rules allows. */
-static __always_inline int http_allowed(const struct pol_http_range *range, const __u8 *buf,
-					__u32 len)
+/* Whether w->b[0..len) is one whole request head that one of range's rules allows. */
+static __always_inline int http_allowed(const struct pol_http_range *range,
+					struct pol_http_window *w, __u32 len)
 {
-	struct http_scan scan = { .buf = buf, .len = len };
-	struct http_match match = { .buf = buf, .req = &scan, .first = range->first,
+	struct http_scan scan = { .buf = w->b, .range = range, .req = &w->req, .len = len };
+	struct http_match match = { .buf = w->b, .req = &w->req, .first = range->first,
 				    .count = range->count };
 
+	w->req = (struct http_req){ 0 };
 	bpf_loop(POL_HTTP_WINDOW, http_step, &scan, 0);
-	if (scan.state != HTTP_DONE)
+	if (w->req.state != HTTP_DONE)
 		return 0;
+	if (range->n_headers)
+		bpf_loop(POL_HTTP_HEADERS_PER_PORT * POL_HTTP_WINDOW, http_header_step, &scan, 0);
 	bpf_loop(POL_HTTP_RULES_PER_PORT, http_try_rule, &match, 0);
 	return match.allowed;
 }
@@ -473,6 +649,7 @@ static __always_inline int policy_http(struct __sk_buff *skb, __u32 ep, const st
 		return TC_ACT_OK;
 	if (!l4_off || bpf_skb_load_bytes(skb, l4_off + 12, &doff, 1)) {
 		pol_count(POL_DENIED_HTTP);
+		flow_drop(t, NULL, FLOW_DROP_HTTP_DENIED, 0);
 		return TC_ACT_SHOT;
 	}
 	off = l4_off + (doff >> 4) * 4;
@@ -485,49 +662,262 @@ static __always_inline int policy_http(struct __sk_buff *skb, __u32 ep, const st
 	 */
 	asm volatile("%0 &= 0xffff" : "+r"(len));
 	w = bpf_map_lookup_elem(&pol_http_scratch, &zero);
-	if (!w || !len || len > POL_HTTP_WINDOW)
+	if (!w || !len || len > POL_HTTP_WINDOW) {
+		flow_drop(t, NULL, FLOW_DROP_HTTP_DENIED, 0);
 		return http_reset(skb, (__u32)len);
-	if (bpf_skb_load_bytes(skb, off, w->b, len) || !http_allowed(range, w->b, (__u32)len))
+	}
+	if (bpf_skb_load_bytes(skb, off, w->b, len) || !http_allowed(range, w, (__u32)len)) {
+		flow_http_request(t, w->b, FLOW_DROP_HTTP_DENIED);
 		return http_reset(skb, (__u32)len);
+	}
+	flow_http_request(t, w->b, FLOW_DROP_NONE);
 	return TC_ACT_OK;
 }
 
 /*
  * What enters a pod (t; its TCP/UDP header at l4_off): the pod's ingress
  * rules, then, on a client's segment to a port with HTTP rules, those.
+ * tcp: t may be TCP.  The callers that know it is not say so, so that
+ * their inlined copies leave the HTTP code out.
  */
 static __always_inline int policy_ingress(struct __sk_buff *skb, const struct lb_config *cfg,
-					  const struct lb_ct_key *t, __u32 l4_off)
+					  const struct lb_ct_key *t, __u32 l4_off, int tcp)
 {
 	const struct pol_ipcache *info = pol_lookup_ip(t->family, t->daddr);
-	int reply = 0, ret;
+	int reply = 0, ret, self;
 
 	if (!info || !info->endpoint)
 		return TC_ACT_OK;
-	ret = pol_enforce(cfg, info, POL_INGRESS, t, NULL, &reply);
-	if (ret != TC_ACT_OK || reply || !(info->flags & POL_EP_HTTP) || t->proto != IPPROTO_TCP)
+	/*
+	 * A hairpin flow: the pod's own packet, which the load balancer gave
+	 * the hairpin address and sent straight back out of the veth it came
+	 * in by (from anywhere else, that address is a spoof and is judged).
+	 */
+	self = same_addr(t->saddr, t->family == AF_INET ? cfg->hairpin4 : cfg->hairpin6) &&
+	       skb->ingress_ifindex == skb->ifindex;
+	ret = pol_enforce(cfg, info, POL_INGRESS, t, NULL, self, &reply);
+	if (!tcp || ret != TC_ACT_OK || reply || self || !(info->flags & POL_EP_HTTP) ||
+	    t->proto != IPPROTO_TCP)
 		return ret;
 	return policy_http(skb, info->endpoint, t, l4_off);
 }
 
 
 /*
- * An IPv4 fragment (which parse() leaves alone: only the first carries the
- * ports) to or from a policed pod: dropped, since no port can be checked.
+ * SCTP to or from a pod (t has its addresses and family; l4_off: its
+ * common header), which parse() leaves to policy_unparsed: the load
+ * balancer serves no SCTP, but NetworkPolicy names SCTP ports, so it is
+ * judged and tracked like TCP by the ports of the common header.
  */
-static __always_inline int policy_fragment(struct __sk_buff *skb, int egress)
+static __always_inline int policy_sctp(struct __sk_buff *skb, int egress, struct lb_ct_key *t,
+				       __u32 l4_off)
 {
+	__u32 zero = 0;
+	const struct lb_config *cfg = bpf_map_lookup_elem(&lb_config, &zero);
+	__be16 ports[2];
+
+	if (!cfg)
+		return TC_ACT_OK;
+	if (bpf_skb_load_bytes(skb, l4_off, ports, sizeof(ports)))
+		return TC_ACT_SHOT; /* too short to be judged */
+	t->sport = ports[0];
+	t->dport = ports[1];
+	t->proto = IPPROTO_SCTP;
+	return egress ? policy_egress(cfg, t, NULL) : policy_ingress(skb, cfg, t, 0, 0);
+}
+
+/*
+ * ICMP under NetworkPolicy, as Calico and Cilium police it: it is L3
+ * traffic, which only a rule without ports allows (pol_rules' "every
+ * protocol" entries: no rule names ICMP, so no other entry matches it).
+ * An echo is judged and tracked like a UDP flow whose ports are its
+ * identifier (icmp_echo_ports), so its reply passes as a reply; an error
+ * passes when it is about a flow pol_ct knows at this pod (related), else
+ * is judged by the rules like any ICMP; ICMPv4's other messages are judged
+ * as new traffic without identifier; ICMPv6's (neighbour discovery, MLD)
+ * are the link's, never policed.
+ */
+#define ICMP_ECHOREPLY 0
+#define ICMP_ECHO 8
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+
+/*
+ * An echo's "ports" for the policy: a request's identifier as its source
+ * port, a reply's as its destination port, so that a reply is its request
+ * reversed; other messages have none.
+ */
+static __always_inline void icmp_echo_ports(__u8 family, __u8 type, __be16 id, __be16 *sport,
+					    __be16 *dport)
+{
+	int v6 = family == AF_INET6;
+
+	*sport = type == (v6 ? ICMPV6_ECHO_REQUEST : ICMP_ECHO) ? id : 0;
+	*dport = type == (v6 ? ICMPV6_ECHO_REPLY : ICMP_ECHOREPLY) ? id : 0;
+}
+
+/* The first 8 bytes of an ICMP or ICMPv6 message: an echo's identifier follows the checksum. */
+struct icmp_head {
+	__u8 type;
+	__u8 code;
+	__be16 check;
+	__be16 id;
+	__be16 seq;
+};
+
+/*
+ * The flow an error quotes (its quoted IP header at off) into k as pol_ct
+ * keys it: addresses, protocol, ports (an echo's as icmp_echo_ports makes
+ * them).  0, or -1 when the quote is nothing the policy tracks.
+ */
+static __always_inline int icmp_quote(struct __sk_buff *skb, __u32 off, struct pol_ct_key *k,
+				      __u8 family)
+{
+	struct icmp_head h;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = family;
+	if (family == AF_INET) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) || ip.ihl < 5)
+			return -1;
+		k->saddr[0] = ip.saddr;
+		k->daddr[0] = ip.daddr;
+		k->proto = ip.protocol;
+		off += ip.ihl * 4;
+	} else {
+		if (bpf_skb_load_bytes(skb, off + offsetof(struct ipv6hdr, nexthdr), &k->proto, 1) ||
+		    bpf_skb_load_bytes(skb, off + offsetof(struct ipv6hdr, saddr), k,
+				       sizeof(k->saddr) + sizeof(k->daddr)))
+			return -1;
+		off += sizeof(struct ipv6hdr);
+	}
+	if (bpf_skb_load_bytes(skb, off, &h, sizeof(h)))
+		return -1;
+	if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP || k->proto == IPPROTO_SCTP) {
+		/* the ports are the first four bytes of all three */
+		__builtin_memcpy(&k->sport, &h, sizeof(k->sport) + sizeof(k->dport));
+		return 0;
+	}
+	if (k->proto != (family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
+		return -1;
+	icmp_echo_ports(family, h.type, h.id, &k->sport, &k->dport);
+	return 0;
+}
+
+/*
+ * Whether the flow k quotes is one pol_ct knows at hook of this pod: a
+ * packet it sent (or was sent) first, remembered at the other hook as it
+ * is, or a reply of a flow this hook allowed, remembered here reversed.
+ */
+static __always_inline int pol_related(struct pol_ct_key *k, __u8 hook)
+{
+	__be32 a;
+	__be16 port;
+
+	k->hook = hook == POL_INGRESS ? POL_EGRESS : POL_INGRESS;
+	if (bpf_map_lookup_elem(&pol_ct, k))
+		return 1;
+	for (int i = 0; i < 4; i++) {
+		a = k->saddr[i];
+		k->saddr[i] = k->daddr[i];
+		k->daddr[i] = a;
+	}
+	port = k->sport;
+	k->sport = k->dport;
+	k->dport = port;
+	k->hook = hook;
+	return bpf_map_lookup_elem(&pol_ct, k) != NULL;
+}
+
+/*
+ * ICMP or ICMPv6 to or from a pod (t has its addresses, family and
+ * protocol; the message at l4_off).  An error's verdict needs no state:
+ * related or allowed, it passes without a conntrack entry of its own.
+ */
+static __always_inline int policy_icmp(struct __sk_buff *skb, int egress, struct lb_ct_key *t,
+				       __u32 l4_off)
+{
+	__u32 zero = 0;
+	const struct lb_config *cfg = bpf_map_lookup_elem(&lb_config, &zero);
+	__u8 hook = egress ? POL_EGRESS : POL_INGRESS;
+	const struct pol_ipcache *info;
+	struct icmp_head h;
+	struct pol_ct_key k;
+	int v6 = t->family == AF_INET6;
+
+	if (!cfg)
+		return TC_ACT_OK;
+	if (bpf_skb_load_bytes(skb, l4_off, &h, sizeof(h)))
+		return TC_ACT_SHOT; /* too short to be judged */
+	if (v6 ? h.type >= ICMPV6_ECHO_REQUEST : h.type != 3 && h.type != 11 && h.type != 12) {
+		if (v6 && h.type != ICMPV6_ECHO_REQUEST && h.type != ICMPV6_ECHO_REPLY)
+			return TC_ACT_OK;
+		icmp_echo_ports(t->family, h.type, h.id, &t->sport, &t->dport);
+		return egress ? policy_egress(cfg, t, NULL) : policy_ingress(skb, cfg, t, 0, 0);
+	}
+	/* an error: unreachable, time exceeded, parameter problem (ICMPv6: packet too big too) */
+	info = pol_lookup_ip(t->family, egress ? t->saddr : t->daddr);
+	if (!info || !info->endpoint)
+		return TC_ACT_OK;
+	if (!icmp_quote(skb, l4_off + sizeof(h), &k, t->family) && pol_related(&k, hook)) {
+		pol_count(POL_ALLOWED_REPLY);
+		return TC_ACT_OK;
+	}
+	if (!(info->flags & (egress ? POL_EP_EGRESS : POL_EP_INGRESS)) ||
+	    pol_allows(info->endpoint, hook, t))
+		return TC_ACT_OK;
+	pol_count(egress ? POL_DENIED_EGRESS : POL_DENIED_INGRESS);
+	flow_drop(t, NULL, FLOW_DROP_POLICY_DENIED, egress);
+	return TC_ACT_SHOT;
+}
+
+/*
+ * What parse() leaves alone, to or from a pod.  An IPv4 fragment (only the
+ * first carries the ports) to or from a policed pod is dropped, since no
+ * port can be checked; SCTP goes to policy_sctp, ICMP and ICMPv6 to
+ * policy_icmp; the rest passes.
+ */
+static __always_inline int policy_unparsed(struct __sk_buff *skb, int egress)
+{
+	struct lb_ct_key t = { 0 };
 	struct iphdr ip;
 	__be16 h_proto;
+	__u8 nexthdr;
 	const struct pol_ipcache *info;
-	__be32 addr[4] = { 0 };
 
-	if (bpf_skb_load_bytes(skb, offsetof(struct ethhdr, h_proto), &h_proto, sizeof(h_proto)) ||
-	    h_proto != bpf_htons(ETH_P_IP) || bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) ||
-	    !(ip.frag_off & bpf_htons(0x3fff)))
+	if (bpf_skb_load_bytes(skb, offsetof(struct ethhdr, h_proto), &h_proto, sizeof(h_proto)))
 		return TC_ACT_OK;
-	addr[0] = egress ? ip.saddr : ip.daddr;
-	info = pol_lookup_ip(AF_INET, addr);
+	if (h_proto == bpf_htons(ETH_P_IPV6)) {
+		_Static_assert(offsetof(struct lb_ct_key, daddr) == sizeof(t.saddr) &&
+			       offsetof(struct ipv6hdr, daddr) ==
+			       offsetof(struct ipv6hdr, saddr) + sizeof(t.saddr),
+			       "both addresses in one load (lb_from_pod's stack is nearly full)");
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + offsetof(struct ipv6hdr, nexthdr), &nexthdr,
+				       sizeof(nexthdr)) ||
+		    (nexthdr != IPPROTO_SCTP && nexthdr != IPPROTO_ICMPV6) ||
+		    bpf_skb_load_bytes(skb, ETH_HLEN + offsetof(struct ipv6hdr, saddr), &t,
+				       sizeof(t.saddr) + sizeof(t.daddr)))
+			return TC_ACT_OK;
+		t.family = AF_INET6;
+		t.proto = nexthdr;
+		return nexthdr == IPPROTO_SCTP ?
+		       policy_sctp(skb, egress, &t, ETH_HLEN + sizeof(struct ipv6hdr)) :
+		       policy_icmp(skb, egress, &t, ETH_HLEN + sizeof(struct ipv6hdr));
+	}
+	if (h_proto != bpf_htons(ETH_P_IP) || bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)))
+		return TC_ACT_OK;
+	t.family = AF_INET;
+	t.saddr[0] = ip.saddr;
+	t.daddr[0] = ip.daddr;
+	t.proto = ip.protocol;
+	if (!(ip.frag_off & bpf_htons(0x3fff)))
+		return ip.protocol == IPPROTO_SCTP ?
+		       policy_sctp(skb, egress, &t, ETH_HLEN + ip.ihl * 4) :
+		       ip.protocol == IPPROTO_ICMP ?
+		       policy_icmp(skb, egress, &t, ETH_HLEN + ip.ihl * 4) : TC_ACT_OK;
+	info = pol_lookup_ip(AF_INET, egress ? t.saddr : t.daddr);
 	if (!info || !(info->flags & (egress ? POL_EP_EGRESS : POL_EP_INGRESS)))
 		return TC_ACT_OK;
 	pol_count(POL_DENIED_FRAGMENT);

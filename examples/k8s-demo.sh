@@ -5,10 +5,14 @@
 #   3. curl from the client pod through both services' ClusterIPs: the spread
 #      (and from a backend pod through its own service: hairpin)
 #   4. web-3 stops being ready: only the flows it served move
-#   5. everything is removed again, also when a step fails or on Ctrl-C
-# usage: k8s-demo.sh [SLUICE]   (default: build/sluice)
+#   5. the agent's view: frontends, Maglev slots, counters, conntrack
+#   6. the flow log of what happened (sluice flows) and the service map drawn
+#      from it (MAP, default: beside SLUICE)
+#   7. everything is removed again, also when a step fails or on Ctrl-C
+# usage: k8s-demo.sh [SLUICE [MAP.svg]]   (default: build/sluice build/k8s-demo-map.svg)
 set -eu
 SLUICE=$(realpath "${1:-build/sluice}")
+MAP=${2:-$(dirname "$SLUICE")/k8s-demo-map.svg}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MANIFESTS=$HERE/k8s
 PREFIX=sluice-demo
@@ -91,3 +95,7 @@ spread http://10.96.0.10/ 30
 
 step "5. the agent's view: frontends, Maglev slots, counters, the latest flows in conntrack"
 show "$SLUICE" k8s status --socket "$SOCK"
+
+step "6. the flow log: what the datapath reported (the last 12 records), then the service map"
+show "$SLUICE" flows --socket "$SOCK" --last 12
+show "$SLUICE" k8s map --socket "$SOCK" -o "$MAP"

@@ -16,6 +16,13 @@ PACKAGES="$PACKAGES libpcap-dev"
 # Kubernetes service load balancing: manifests through libyaml; curl for
 # its tests and demo.
 PACKAGES="$PACKAGES libyaml-dev curl"
+# The NetworkPolicy truth tables check ICMP with ping.
+PACKAGES="$PACKAGES iputils-ping"
+# `sluice profile`'s tests check its flame graphs with xmllint.
+PACKAGES="$PACKAGES libxml2-utils"
+# `sluice k8s map` renders the service map with Graphviz's dot (its tests
+# check the SVG with xmllint too).
+PACKAGES="$PACKAGES graphviz"
 # bench/k8s compares with kube-proxy's iptables and nftables modes, measures
 # throughput with iperf3 and draws its chart with gnuplot.
 if [ "${1:-}" = "--bench-k8s" ]; then

@@ -26,6 +26,15 @@
  * A program that needs none of the exits costs little more to call than a
  * C function: it does not even keep the run's context in r12.
  *
+ * Map lookups.  Given the maps the program's lddw immediates may hold (the
+ * runtime names its own), a bpf_map_lookup_elem whose r1 is the same one
+ * of them on every path (jit/liveness.c) is compiled for that map, as the
+ * kernel's JIT does with its verifier's record of each call site: inline
+ * for an array, a direct call to the map's own lookup otherwise.  Neither
+ * needs the run or can stop it, so a program whose only calls are such
+ * lookups needs no context either.  Unsigned 32-bit division and modulo by
+ * a constant multiply by its reciprocal instead of dividing.
+ *
  * Jumps between instructions take 2 bytes when the distance fits in 8 bits
  * and 5 or 6 otherwise.  Distances depend on the sizes of the code between,
  * so the program is emitted in passes, each taking its distances from the
@@ -58,6 +67,7 @@
 #include "helpers.h"
 #include "insn.h"
 #include "jit/liveness.h"
+#include "maps/map.h"
 
 #if !defined(__x86_64__)
 #error "the JIT emits x86-64 code: build it on x86-64 hosts"
@@ -147,6 +157,9 @@ enum {
 /* Labels outside the program's instructions, after LABEL__FIXED one per error stub. */
 enum { LABEL_UNWIND, LABEL_STOPPED, LABEL_LD_OUT, LABEL__FIXED };
 
+/* An array lookup's index kept in r11 from the store before it (find_kept_key). */
+enum key_kept { KEY_LOADED, KEY_KEEP, KEY_KEPT };
+
 /* A stub that reports an error of one local call or callx site. */
 struct jit_stub {
 	enum jit_status status;
@@ -170,6 +183,8 @@ struct jit {
 	const struct sluice_helpers *helpers;
 	sluice_helper_fn *helper_fns; /* the callx table, indexed by id */
 	uint32_t helper_limit;
+	struct sluice_map *const *maps; /* those lddw immediates may name */
+	size_t nmaps;
 	bool blind;
 	uint64_t blind_seed;
 
@@ -179,7 +194,11 @@ struct jit {
 	uint8_t *loop_head;   /* count: 1 where a small loop starts: aligned */
 	uint32_t *heads_before; /* count + 2: loop heads in [0, pc) */
 	unsigned regs_used;   /* bit r: some instruction names BPF register r */
+	/* count: the map a bpf_map_lookup_elem at pc is compiled for, or NULL */
+	struct sluice_map **lookup_map;
+	uint8_t *key_kept;    /* count: enum key_kept, see find_kept_key */
 	bool calls_helpers;   /* call or callx: a helper may stop the program */
+	bool calls_maps;      /* direct calls to a map's lookup, which never stops it */
 	bool calls_local;
 	bool loads_packet;    /* ld_abs or ld_ind: may end the program with r0 = 0 */
 	bool can_fall_off;    /* the last instruction is not exit or ja */
@@ -678,6 +697,54 @@ static void emit_x86_divide(struct jit *j, bool wide, bool is_signed, bool is_mo
 		emit_mov_rr(j, true, RAX, AUX2);                /* mov rax, r10 */
 }
 
+/*
+ * Unsigned 32-bit x / d and x % d for a constant d that is no power of two,
+ * by a multiply with d's reciprocal instead of a divide (a dozen cycles or
+ * more), as compilers do it (Granlund and Montgomery, "Division by
+ * invariant integers using multiplication", 1994, theorem 4.2): with
+ * l = ceil(log2 d) and m = ceil(2^(32 + l) / d), which lies between 2^32
+ * and 2^33, x / d = (x * m) >> (32 + l) for every 32-bit x.  That product
+ * takes 65 bits; with m = 2^32 + m' it is
+ *
+ *   x / d = (((x * m') >> 32) + x) >> l
+ *
+ * where nothing passes 64 bits, and x % d = x - (x / d) * d:
+ *
+ *   mov r10d, e_dst                          ; x, zero-extended
+ *   imul r11, r10, m'                        ; mov r11d, m' ; imul r11, r10
+ *                                            ;   when m' needs all 32 bits
+ *   shr r11, 32 ; add r11, r10 ; shr r11, l
+ *   mov e_dst, r11d                          ; x / d
+ *   imul r11d, r11d, d ; sub e_dst, r11d     ; x % d
+ *
+ * x is zero-extended into r10 rather than in place: a move between two
+ * registers costs no latency, one onto itself does.
+ */
+static void emit_divide_by_constant(struct jit *j, bool is_mod, int dst, uint32_t d)
+{
+	unsigned l = 32 - (unsigned)__builtin_clz(d - 1);
+	uint64_t m = (uint64_t)((((unsigned __int128)1 << (32 + l)) + d - 1) / d) - (1ull << 32);
+
+	emit_mov_rr(j, false, AUX2, dst);
+	if (is_s32((int64_t)m)) {
+		emit_rr(j, X86_W, 0x69, AUX, AUX2);             /* imul r11, r10, m' */
+		emit_le(j, m, 4);
+	} else {
+		emit_mov_imm64(j, AUX, m);
+		emit_rr(j, X86_W, 0x0faf, AUX, AUX2);           /* imul r11, r10 */
+	}
+	emit_shift_ri(j, X86_W, SHIFT_SHR, AUX, 32);
+	emit_alu_rr(j, true, ALU_ADD, AUX, AUX2);
+	emit_shift_ri(j, X86_W, SHIFT_SHR, AUX, l);
+	if (!is_mod) {
+		emit_mov_rr(j, false, dst, AUX);
+		return;
+	}
+	emit_rr(j, 0, 0x69, AUX, AUX);                          /* imul r11d, r11d, d */
+	emit_le(j, d, 4);
+	emit_alu_rr(j, false, ALU_SUB, dst, AUX);
+}
+
 /* RFC 9669: x / 0 = 0 and x % 0 = x, where x is 32 bits wide for ALU32. */
 static void emit_divide_by_zero(struct jit *j, bool wide, bool is_mod, int dst)
 {
@@ -720,6 +787,9 @@ static void emit_divmod(struct jit *j, enum insn_op op, const struct sluice_insn
 			else
 				emit_shift_ri(j, width(wide), SHIFT_SHR, dst,
 					      (unsigned)__builtin_ctzll(divisor));
+		} else if (!is_signed && !wide && !j->blind) {
+			/* blinded, the divisor must not reach the code, nor its reciprocal */
+			emit_divide_by_constant(j, is_mod, dst, (uint32_t)divisor);
 		} else {
 			emit_mov_untrusted(j, wide, AUX, insn->imm);
 			emit_x86_divide(j, wide, is_signed, is_mod, dst);
@@ -1077,6 +1147,58 @@ static void emit_call_helper(struct jit *j, const struct sluice_insn *insn)
 }
 
 /*
+ * bpf_map_lookup_elem in a map known where the program is compiled (see
+ * jit_call_r1), as the kernel's JIT compiles it.  An array's inline, as
+ * array_map_gen_lookup does (r0 = NULL past the end):
+ *
+ *   mov eax, [rsi]                ; the index; r2, the key, is rsi
+ *                                 ; (mov eax, r11d: see find_kept_key)
+ *   cmp eax, max_entries ; jae .past_end
+ *   shl rax, log2(stride)         ; or imul rax, rax, stride
+ *   movabs r11, values ; add rax, r11
+ *   jmp .done
+ * .past_end:
+ *   xor eax, eax
+ * .done:
+ *
+ * Another map's as a direct call to its lookup: r1 (the map) and r2 (the
+ * key) are already its arguments, and it needs no run and never stops the
+ * program.  Either way only registers a helper call clobbers change.
+ */
+static void emit_map_lookup(struct jit *j, size_t pc, const struct sluice_map *map)
+{
+	uint8_t *values = array_values(map);
+	uint32_t stride = map->value_stride;
+	size_t past_end, done;
+
+	if (!values) {
+		emit_plus_reg(j, X86_W, 0xb8, AUX);             /* movabs r11, lookup */
+		emit_le(j, (uint64_t)(uintptr_t)map->lookup, 8);
+		emit_rr(j, 0, 0xff, 2, AUX);                    /* call r11 */
+		return;
+	}
+	if (j->key_kept[pc] == KEY_KEPT)
+		emit_mov_rr(j, false, RAX, AUX);                /* mov eax, r11d */
+	else
+		emit_load(j, 4, false, RAX, reg2x86[2], 0);
+	emit_alu_ri(j, false, ALU_CMP, RAX, (int32_t)map->max_entries);
+	past_end = emit_jcc8_forward(j, X86_JAE);
+	if (!(stride & (stride - 1))) {
+		emit_shift_ri(j, X86_W, SHIFT_SHL, RAX, (unsigned)__builtin_ctz(stride));
+	} else {
+		emit_rr(j, X86_W, 0x69, RAX, RAX);              /* imul rax, rax, imm32 */
+		emit_le(j, stride, 4);
+	}
+	emit_plus_reg(j, X86_W, 0xb8, AUX);                     /* movabs r11, values */
+	emit_le(j, (uint64_t)(uintptr_t)values, 8);
+	emit_alu_rr(j, true, ALU_ADD, RAX, AUX);
+	done = emit_jcc8_forward(j, X86_JMP);
+	patch_here(j, past_end);
+	emit_mov_imm64(j, RAX, 0);
+	patch_here(j, done);
+}
+
+/*
  * callx: the helper whose id is in dst, through the table of helpers by
  * id, after checking the id is inside it and names a helper.
  *
@@ -1201,6 +1323,8 @@ static void emit_insn(struct jit *j, size_t pc)
 		break;
 	case OP_STXB: case OP_STXH: case OP_STXW: case OP_STXDW:
 		emit_store_reg(j, insn_access_size(op), dst, insn->off, src);
+		if (j->key_kept[pc] == KEY_KEEP)
+			emit_mov_rr(j, false, AUX, src);        /* mov r11d, e_src */
 		break;
 #define BOTH_WIDTHS(name) case OP_ATOMIC32_##name: case OP_ATOMIC64_##name
 	BOTH_WIDTHS(ADD): emit_atomic_alu(j, op, insn, ALU_ADD); break;
@@ -1236,7 +1360,10 @@ static void emit_insn(struct jit *j, size_t pc)
 	ALL_FORMS(JSLE): emit_jcond(j, op, pc, X86_JLE, false); break;
 	ALL_FORMS(JSET): emit_jcond(j, op, pc, X86_JNE, true); break;
 	case OP_CALL:
-		emit_call_helper(j, insn);
+		if (j->lookup_map[pc])
+			emit_map_lookup(j, pc, j->lookup_map[pc]);
+		else
+			emit_call_helper(j, insn);
 		break;
 	case OP_CALL_LOCAL:
 		emit_call_local(j, op, pc);
@@ -1287,7 +1414,8 @@ static void emit_entry(struct jit *j)
 		if (entry_saves(j, callee_saved[i]))
 			j->saved[j->nsaved++] = callee_saved[i];
 	j->frame_size = j->stack_size;
-	if ((j->calls_helpers || j->loads_packet) && (1 + j->nsaved + j->calls_local) % 2)
+	if ((j->calls_helpers || j->calls_maps || j->loads_packet) &&
+	    (1 + j->nsaved + j->calls_local) % 2)
 		j->frame_size += 8;
 	for (size_t i = 0; i < j->nsaved; i++)
 		emit_push(j, j->saved[i]);                      /* push rbx ... */
@@ -1409,17 +1537,19 @@ static unsigned rotation_count(bool wide, enum insn_op first, int32_t first_coun
 
 /*
  * clang spells a rotation, which BPF lacks, with two shifted copies of a
- * value ORed together (either shift first), into a new register A:
+ * value ORed together (either shift first, into either copy): from B into
+ * new registers A and C,
  *
- *   mov A, B ; lsh A, k ; mov C, B ; rsh C, w - k ; or A, C
+ *   mov A, B ; lsh A, k ; mov C, B ; rsh C, w - k ; or A, C  (or C, A)
  *
- * or in place, rotating A:
+ * or from A, rotating it in place or into C,
  *
- *   mov C, A ; rsh C, w - k ; lsh A, k ; or A, C
+ *   mov C, A ; rsh C, w - k ; lsh A, k ; or A, C  (or C, A)
  *
- * When nothing lands in the middle and nothing reads C after, that is
+ * When nothing lands in the middle and nothing reads the copy ORed in
+ * after, that is
  *
- *   mov A, B ; rol A, k        or        rol A, k
+ *   mov A, B ; rol A, k        or        rol A, k   (mov C, A ; rol C, k)
  *
  * Returns the slots it stands for: 5 or 4, or 0 when pc starts no rotation.
  */
@@ -1431,7 +1561,7 @@ static size_t emit_rotation(struct jit *j, size_t pc)
 	enum insn_op mov, or;
 	unsigned left;
 	bool wide;
-	int a, b, c;
+	int a, b, c, into, spare;
 
 	if (n < 4)
 		return 0;
@@ -1443,29 +1573,34 @@ static size_t emit_rotation(struct jit *j, size_t pc)
 	if (op[0] != mov)
 		return 0;
 
-	/* mov A, B ; shift A ; mov C, B ; shift C ; or A, C */
+	/* mov A, B ; shift A ; mov C, B ; shift C ; or A, C (or C, A) */
 	a = insn[0].dst, b = insn[0].src;
 	if (n == 5 && op[2] == mov && op[4] == or && !j->landed_on[pc + 1] &&
 	    !j->landed_on[pc + 2] && !j->landed_on[pc + 3] && !j->landed_on[pc + 4]) {
 		c = insn[2].dst;
+		into = insn[4].dst, spare = insn[4].src;
 		left = rotation_count(wide, op[1], insn[1].imm, op[3], insn[3].imm);
 		if (left && insn[2].src == b && a != b && c != b && a != c && insn[1].dst == a &&
-		    insn[3].dst == c && insn[4].dst == a && insn[4].src == c &&
-		    !(j->live[pc + 5] & (1u << c))) {
-			emit_mov_rr(j, wide, reg2x86[a], reg2x86[b]);            /* mov A, B */
-			emit_shift_ri(j, width(wide), SHIFT_ROL, reg2x86[a], left); /* rol A, k */
+		    insn[3].dst == c && ((into == a && spare == c) || (into == c && spare == a)) &&
+		    !(j->live[pc + 5] & (1u << spare))) {
+			emit_mov_rr(j, wide, reg2x86[into], reg2x86[b]);            /* mov A, B */
+			emit_shift_ri(j, width(wide), SHIFT_ROL, reg2x86[into], left); /* rol A, k */
 			return 5;
 		}
 	}
 
-	/* mov C, A ; shift C ; shift A ; or A, C */
+	/* mov C, A ; shift C ; shift A ; or A, C (or C, A) */
 	c = insn[0].dst, a = insn[0].src;
 	if (op[3] == or && !j->landed_on[pc + 1] && !j->landed_on[pc + 2] &&
 	    !j->landed_on[pc + 3]) {
+		into = insn[3].dst, spare = insn[3].src;
 		left = rotation_count(wide, op[2], insn[2].imm, op[1], insn[1].imm);
-		if (left && a != c && insn[1].dst == c && insn[2].dst == a && insn[3].dst == a &&
-		    insn[3].src == c && !(j->live[pc + 4] & (1u << c))) {
-			emit_shift_ri(j, width(wide), SHIFT_ROL, reg2x86[a], left); /* rol A, k */
+		if (left && a != c && insn[1].dst == c && insn[2].dst == a &&
+		    ((into == a && spare == c) || (into == c && spare == a)) &&
+		    !(j->live[pc + 4] & (1u << spare))) {
+			if (into == c)
+				emit_mov_rr(j, wide, reg2x86[c], reg2x86[a]);   /* mov C, A */
+			emit_shift_ri(j, width(wide), SHIFT_ROL, reg2x86[into], left); /* rol A, k */
 			return 4;
 		}
 	}
@@ -1544,8 +1679,9 @@ static int settle(struct jit *j, struct sluice_error *err)
  * What the program uses: the registers it names, and the parts of the
  * runtime its instructions reach.
  */
-static void note_use(struct jit *j, const struct sluice_insn *insn, enum insn_op op)
+static void note_use(struct jit *j, size_t pc, enum insn_op op)
 {
+	const struct sluice_insn *insn = &j->insns[pc];
 	unsigned fields = insn_shape_fields((enum insn_shape)insn_table[op].shape);
 
 	if (fields & FIELD_DST)
@@ -1554,6 +1690,11 @@ static void note_use(struct jit *j, const struct sluice_insn *insn, enum insn_op
 		j->regs_used |= 1u << insn->src;
 	switch (insn_table[op].shape) {
 	case SHAPE_CALL:
+		if (j->lookup_map[pc]) {
+			j->calls_maps |= !array_values(j->lookup_map[pc]);
+			break;
+		}
+		/* fall through */
 	case SHAPE_CALLX:
 		j->calls_helpers = true;
 		break;
@@ -1572,6 +1713,94 @@ static void note_use(struct jit *j, const struct sluice_insn *insn, enum insn_op
 }
 
 /*
+ * The map lookups compiled for their map: bpf_map_lookup_elem where r1 is
+ * one of the maps the caller named on every path, and the map is an array
+ * or has a lookup to call directly.  Not arrays under constant blinding: an
+ * inline lookup carries the map's size in its code, which the program's
+ * author chose.
+ */
+static int find_map_lookups(struct jit *j, struct sluice_error *err)
+{
+	uint64_t *r1;
+
+	j->lookup_map = calloc(j->count ? j->count : 1, sizeof(*j->lookup_map));
+	j->key_kept = calloc(j->count ? j->count : 1, 1);
+	if (!j->lookup_map || !j->key_kept)
+		return sluice_fail(err, ENOMEM, "out of memory");
+	if (!j->nmaps)
+		return 0;
+	if (jit_call_r1(j->insns, j->count, &r1))
+		return sluice_fail(err, ENOMEM, "out of memory");
+	for (size_t pc = 0; pc < j->count; pc++) {
+		if (!r1[pc] || j->insns[pc].imm != BPF_FUNC_map_lookup_elem)
+			continue;
+		for (size_t i = 0; i < j->nmaps; i++) {
+			struct sluice_map *map = j->maps[i];
+
+			if (map && (uintptr_t)map == r1[pc] &&
+			    (array_values(map) ? !j->blind : map->lookup != NULL))
+				j->lookup_map[pc] = map;
+		}
+	}
+	free(r1);
+	return 0;
+}
+
+/* The instruction before the one at pc > 0 (an lddw takes two slots). */
+static size_t insn_before(const struct jit *j, size_t pc)
+{
+	return pc >= 2 && sluice_insn_slots(&j->insns[pc - 2]) == 2 ? pc - 2 : pc - 1;
+}
+
+/*
+ * An array lookup whose index was stored just before it, as clang spells
+ * bpf_map_lookup_elem(&array, &index) for an index it just computed:
+ *
+ *   stxw [r10 + k], rS ; mov r2, r10 ; add r2, k ; lddw r1, map ; call
+ *
+ * (the lddw anywhere after the store, or earlier).  The store then also
+ * leaves the index in r11 and the lookup takes it from there instead of
+ * reading it back: a load the store forwards to costs some five cycles, on
+ * the longest chain of such a program.  Nothing lands between the store
+ * and the call, and what lies between leaves r11 alone (constants are not
+ * blinded where arrays are looked up inline).
+ */
+static void find_kept_key(struct jit *j, size_t call)
+{
+	bool add = false, mov = false, lddw = false;
+	size_t pc = call;
+	int32_t k = 0;
+
+	if (j->landed_on[call])
+		return;
+	while (pc > 0) {
+		const struct sluice_insn *insn;
+		enum insn_op op;
+
+		pc = insn_before(j, pc);
+		insn = &j->insns[pc];
+		op = (enum insn_op)insn_lookup(insn);
+		if (op == OP_STXW && insn->dst == 10 && insn->off == k && mov) {
+			j->key_kept[pc] = KEY_KEEP;
+			j->key_kept[call] = KEY_KEPT;
+			return;
+		}
+		if (j->landed_on[pc])
+			return;
+		if (op == OP_ADD64_IMM && insn->dst == 2 && !add) {
+			add = true;
+			k = insn->imm;
+		} else if (op == OP_MOV64_REG && insn->dst == 2 && insn->src == 10 && add && !mov) {
+			mov = true;
+		} else if (op == OP_LDDW && insn->dst == 1 && !lddw) {
+			lddw = true;
+		} else {
+			return;
+		}
+	}
+}
+
+/*
  * Refuse what only a loader can resolve, as the interpreter does, find
  * every helper called by id, count the sites that need an error stub, and
  * note what the program uses.
@@ -1579,7 +1808,10 @@ static void note_use(struct jit *j, const struct sluice_insn *insn, enum insn_op
 static int resolve_references(struct jit *j, struct sluice_error *err)
 {
 	int64_t target;
+	int ret = find_map_lookups(j, err);
 
+	if (ret)
+		return ret;
 	j->landed_on = calloc(j->count, 1);
 	j->loop_head = calloc(j->count, 1);
 	j->heads_before = calloc(j->count + 2, sizeof(*j->heads_before));
@@ -1590,11 +1822,10 @@ static int resolve_references(struct jit *j, struct sluice_error *err)
 		const struct sluice_insn *insn = &j->insns[pc];
 		int op = insn_lookup(insn);
 
-		int ret = helpers_check_runnable(j->helpers, insn, pc, err);
-
+		ret = helpers_check_runnable(j->helpers, insn, pc, err);
 		if (ret)
 			return ret;
-		note_use(j, insn, (enum insn_op)op);
+		note_use(j, pc, (enum insn_op)op);
 		if (op == OP_CALL_LOCAL || op == OP_CALLX)
 			j->max_stubs++;
 		if (insn_branch_target(insn, (enum insn_op)op, pc, &target)) {
@@ -1606,6 +1837,9 @@ static int resolve_references(struct jit *j, struct sluice_error *err)
 	}
 	for (size_t pc = 0; pc <= j->count; pc++)
 		j->heads_before[pc + 1] = j->heads_before[pc] + (pc < j->count && j->loop_head[pc]);
+	for (size_t pc = 0; pc < j->count; pc++)
+		if (j->lookup_map[pc] && array_values(j->lookup_map[pc]))
+			find_kept_key(j, pc);
 	j->needs_ctx = j->calls_helpers || j->calls_local || j->loads_packet || j->can_fall_off;
 	if (j->regs_used & (1u << 10))
 		j->stack_size = (j->calls_local ? SLUICE_MAX_CALL_FRAMES : 1) * SLUICE_STACK_SIZE;
@@ -1647,6 +1881,8 @@ static int map_code(struct sluice_jit *out, const struct jit *j, struct sluice_e
 static void jit_release(struct jit *j)
 {
 	free(j->live);
+	free(j->lookup_map);
+	free(j->key_kept);
 	free(j->landed_on);
 	free(j->loop_head);
 	free(j->heads_before);
@@ -1714,6 +1950,7 @@ struct sluice_jit *sluice_jit_new(const struct sluice_insn *insns, size_t count,
 	}
 	j = (struct jit){
 		.insns = insns, .count = count, .helpers = opts->helpers,
+		.maps = opts->maps, .nmaps = opts->maps ? opts->nmaps : 0,
 		.blind = opts->blind_constants,
 	};
 	out->count = count;

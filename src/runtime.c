@@ -321,7 +321,12 @@ static int prepare_engines(struct sluice_rt *rt, struct rt_prog *prog,
 		.helpers = prog->helpers,
 		.checked = rt->checked,
 	};
-	struct sluice_jit_opts jopts = { .sz = sizeof(jopts), .helpers = prog->helpers };
+	struct sluice_jit_opts jopts = {
+		.sz = sizeof(jopts),
+		.helpers = prog->helpers,
+		.maps = rt->maps,
+		.nmaps = rt->nmaps,
+	};
 
 	prog->vm = sluice_vm_new(prog->insns, prog->count, &vopts, err);
 	if (!prog->vm)
@@ -544,6 +549,11 @@ const struct sluice_insn *sluice_rt_prog_insns(const struct sluice_rt_prog *prog
 	return rt_prog_insns(rt_prog_of(prog), count);
 }
 
+const struct sluice_jit *sluice_rt_prog_jit(const struct sluice_rt_prog *prog)
+{
+	return rt_prog_of(prog)->jit;
+}
+
 uint32_t rt_prog_type(const struct rt_prog *prog)
 {
 	return prog->type;
@@ -603,21 +613,34 @@ static int exec_at(struct rt_run *run, const struct rt_prog *prog, size_t entry,
 		   const uint64_t args[5], const struct sluice_region *extra,
 		   uint64_t *r0, struct sluice_error *err)
 {
+	/*
+	 * Every field named, and args element by element rather than copied
+	 * after: a partial initializer makes gcc clear the struct with rep
+	 * stos first (some 6 ns, as long as a whole run of a small program),
+	 * and a copy reads args back wider than they were stored, a store
+	 * forwarding stall.
+	 */
 	struct sluice_exec exec = {
 		.sz = sizeof(exec),
+		.args = { args[0], args[1], args[2], args[3], args[4] },
+		.regions = NULL,
+		.nregions = 0,
 		.packet = run->ld_data,
 		.packet_len = run->ld_len,
 		.packet_ll = run->ld_ll,
 		.packet_net = run->ld_net,
 		.user = run,
+		.executed = 0,
 		.entry = entry,
+		.stack = NULL,
+		.stack_size = 0,
+		.allows = NULL,
 	};
 	const struct rt_prog *outer_prog = run->prog;
 	struct sluice_exec *outer_exec = run->exec;
 	struct sluice_region *regions = NULL;
 	int ret;
 
-	memcpy(exec.args, args, sizeof(exec.args));
 	if (prog->rt->checked) {
 		/* a tail call replaces its caller: it inherits no stack */
 		if (!entry)

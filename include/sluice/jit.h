@@ -21,6 +21,7 @@
  * instructions nor enforces a budget (sluice_exec.executed stays 0).
  */
 struct sluice_jit;
+struct sluice_map;
 
 struct sluice_jit_opts {
 	size_t sz; /* sizeof(struct sluice_jit_opts), for later growth */
@@ -33,6 +34,16 @@ struct sluice_jit_opts {
 	 * per immediate.
 	 */
 	bool blind_constants;
+	/*
+	 * The maps whose addresses the program's lddw immediates may hold (a
+	 * loader's, patched in; may be NULL).  A bpf_map_lookup_elem whose r1 is
+	 * the same one of them on every path is compiled for that map, as the
+	 * kernel's JIT does with its verifier's record of each call site: an
+	 * array's lookup inline (bounds check, multiply, add), the others'
+	 * as a direct call to the map's own lookup.  NULL entries are skipped.
+	 */
+	struct sluice_map *const *maps;
+	size_t nmaps;
 };
 
 /*

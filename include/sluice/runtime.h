@@ -81,6 +81,8 @@ uint32_t sluice_rt_prog_id(const struct sluice_rt_prog *prog);
 /* The instructions as the engine runs them: maps patched, context rewritten. */
 const struct sluice_insn *sluice_rt_prog_insns(const struct sluice_rt_prog *prog,
 					       size_t *count);
+/* Its machine code when the runtime runs the JIT (sluice_jit_code, _offsets); else NULL. */
+const struct sluice_jit *sluice_rt_prog_jit(const struct sluice_rt_prog *prog);
 
 /*
  * BPF_PROG_TEST_RUN's attr.test, field for field, plus where a redirect

@@ -37,8 +37,7 @@ int cmd_verify(const struct cli *cli, int argc, char **argv);
 int cmd_security(const struct cli *cli, int argc, char **argv);
 int cmd_exec(const struct cli *cli, int argc, char **argv);
 int cmd_events(const struct cli *cli, int argc, char **argv);
-/* A runtime-security BPF object built beside this binary (build/security/NAME.o). */
-int security_object_path(const char *name, char *buf, size_t size);
+int cmd_flows(const struct cli *cli, int argc, char **argv);
 
 /*
  * What load and test-run share (cmd_load.c): the options --backend NAME and

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "files.h"
 #include "security/event.h"
 #include "security/policy.h"
 #include "security/supervisor.h"
@@ -58,7 +59,7 @@ int cmd_exec(const struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "exec", "needs --policy P.yaml and a command after --");
 	if (sec_policy_load(policy_path, &policy, &err))
 		return cli_fail(cli, "%s", err.msg);
-	if (security_object_path("user.o", matcher, sizeof(matcher))) {
+	if (built_path("security/user.o", matcher, sizeof(matcher))) {
 		sec_policy_free(policy);
 		return cli_fail(cli, "cannot find this binary's directory");
 	}

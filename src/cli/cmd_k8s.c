@@ -11,6 +11,8 @@
  *   echo       the backend pods' server (started by topology up)
  *   probe      a client: new flows to an address, which backend answered
  *   reach      every pod to every pod at once: the NetworkPolicy truth table
+ *   serve-metrics   the agent's RED metrics over HTTP, in Prometheus' format
+ *   map        the agent's service map, drawn by Graphviz
  * The pieces live in src/k8s/; this file parses arguments and prints.
  */
 #define _GNU_SOURCE
@@ -24,11 +26,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "cli.h"
+#include "files.h"
 #include "json.h"
+#include "live.h"
 #include "k8s/agent.h"
 #include "k8s/echo.h"
 #include "k8s/reach.h"
@@ -43,7 +53,7 @@ static const struct k8s_sub {
 	const char *usage;
 } *find_sub(const char *name);
 
-/* This binary's directory: the datapath object is built beside it. */
+/* This binary: the topology starts each pod's echo server with it. */
 static int exe_path(char *buf, size_t size)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
@@ -198,11 +208,8 @@ static int cmd_agent(const struct cli *cli, int argc, char **argv)
 		o.node.n_ips = 2;
 	}
 	if (!o.object_path) {
-		char *slash;
-
-		if (exe_path(object, sizeof(object) - 32) || !(slash = strrchr(object, '/')))
+		if (built_path("datapath/lb.o", object, sizeof(object)))
 			return cli_fail(cli, "cannot find this binary's directory: give --object");
-		strcpy(slash, "/datapath/lb.o");
 		o.object_path = object;
 	}
 	if (k8s_agent_open(&o, &a, &err))
@@ -420,10 +427,11 @@ static int cmd_why(const struct cli *cli, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (opt == 's')
 			socket_path = optarg;
-		else if (opt == 'P' && (!strcmp(optarg, "tcp") || !strcmp(optarg, "udp")))
+		else if (opt == 'P' && (!strcmp(optarg, "tcp") || !strcmp(optarg, "udp") ||
+					!strcmp(optarg, "sctp") || !strcmp(optarg, "icmp")))
 			proto = optarg;
 		else
-			return usage(cli, "why", "bad option (--proto: tcp or udp)");
+			return usage(cli, "why", "bad option (--proto: tcp, udp, sctp or icmp)");
 	}
 	if (argc - optind != 3)
 		return usage(cli, "why", "expected SRC DST PORT");
@@ -604,7 +612,7 @@ static int cmd_reach(const struct cli *cli, int argc, char **argv)
 			ret = cli_fail(cli, "reach: %s", err.msg);
 			break;
 		}
-		reach_grid(o.proto == IPPROTO_TCP ? "TCP" : "UDP", o.port, pods, n, reached);
+		reach_grid(k8s_proto_name(o.proto), o.port, pods, n, reached);
 	}
 out:
 	free(pods);
@@ -735,7 +743,7 @@ static void probe_report(const struct cli *cli, const struct k8s_probe_opts *o,
 		json_object_begin(j, NULL);
 		json_string(j, "address", addr);
 		json_u64(j, "port", o->port);
-		json_string(j, "protocol", o->proto == IPPROTO_UDP ? "UDP" : "TCP");
+		json_string(j, "protocol", k8s_proto_name(o->proto));
 		json_u64(j, "flows", o->flows);
 		json_u64(j, "failed", failed);
 		json_u64(j, "switched_backend", switched);
@@ -773,7 +781,7 @@ static void probe_report(const struct cli *cli, const struct k8s_probe_opts *o,
 	printf("%zu flows to %s%s%s:%u/%s, %zu failed (%zu refused, %zu unreachable, %zu message "
 	       "too long), %zu switched backend mid-flow\n", o->flows,
 	       o->addr.family == AF_INET6 ? "[" : "", addr, o->addr.family == AF_INET6 ? "]" : "",
-	       o->port, o->proto == IPPROTO_UDP ? "UDP" : "TCP", failed, refused, unreachable, too_big,
+	       o->port, k8s_proto_name(o->proto), failed, refused, unreachable, too_big,
 	       switched);
 	for (size_t i = 0; i < k; i++)
 		printf("  %-24s %6zu flows  %5.1f%%\n", t[i].name, t[i].count,
@@ -871,6 +879,395 @@ static int cmd_probe(const struct cli *cli, int argc, char **argv)
 	return failed ? CLI_FAILED : CLI_OK;
 }
 
+/*
+ * `k8s serve-metrics`: the agent's RED metrics over HTTP, for Prometheus.
+ * Just enough HTTP/1.1 for a scraper: one request per connection (answers
+ * say Connection: close), a head of at most HTTP_HEAD_MAX bytes, GET or
+ * HEAD /metrics; a client silent for HTTP_IDLE_MS is let go.  Each scrape
+ * asks the agent there and then, over its local socket.
+ */
+#define HTTP_CLIENTS 64
+#define HTTP_HEAD_MAX 8192
+#define HTTP_IDLE_MS 10000
+/* how often the loop looks at --duration and idle clients */
+#define HTTP_TICK_MS 200
+
+struct http_client {
+	int fd;          /* -1: a free slot */
+	uint64_t since;  /* ms, CLOCK_MONOTONIC: when it last made progress */
+	size_t len, sent, out_len;
+	char *out;       /* the response, once the head is in */
+	char head[HTTP_HEAD_MAX + 1];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* ADDR:PORT, [IPv6]:PORT too. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t n = colon ? (size_t)(colon - s) : 0;
+	uint16_t port;
+
+	if (!colon || n >= sizeof(host) || parse_port(colon + 1, &port))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = 0;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		*len = sizeof(*a4);
+		return 0;
+	}
+	if (n < 2 || host[0] != '[' || host[n - 1] != ']')
+		return -1;
+	host[n - 1] = 0;
+	if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+		return -1;
+	a6->sin6_family = AF_INET6;
+	a6->sin6_port = htons(port);
+	*len = sizeof(*a6);
+	return 0;
+}
+
+/* The whole response in c->out, to be sent as the socket takes it. */
+static void http_respond(struct http_client *c, int status, const char *reason,
+			 const char *type, const char *extra, const char *body, bool head_only)
+{
+	size_t len = strlen(body);
+	int n = asprintf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n%s\r\n%s", status, reason, type, len, extra,
+			 head_only ? "" : body);
+
+	c->out_len = n < 0 ? 0 : (size_t)n;
+	if (n < 0)
+		c->out = NULL;
+	c->sent = 0;
+}
+
+/* Answer the request whose head is in c->head. */
+static void http_serve(struct http_client *c, const char *socket_path, uint64_t *scrapes)
+{
+	static const char text[] = "text/plain; charset=utf-8";
+	struct k8s_request req = { .verb = "metrics" };
+	struct sluice_error err = { 0 };
+	char method[16], target[1024], version[16], *reply = NULL;
+	bool ok = false, head_only;
+	int ret;
+
+	if (c->len == HTTP_HEAD_MAX) {
+		http_respond(c, 431, "Request Header Fields Too Large", text, "",
+			     "request head too large\n", false);
+		return;
+	}
+	if (sscanf(c->head, "%15s %1023s %15s", method, target, version) != 3 ||
+	    strncmp(version, "HTTP/1.", 7)) {
+		http_respond(c, 400, "Bad Request", text, "", "bad request line\n", false);
+		return;
+	}
+	head_only = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !head_only) {
+		http_respond(c, 405, "Method Not Allowed", text, "Allow: GET, HEAD\r\n",
+			     "only GET and HEAD\n", false);
+		return;
+	}
+	target[strcspn(target, "?")] = 0;
+	if (strcmp(target, "/metrics")) {
+		http_respond(c, 404, "Not Found", text, "", "the metrics are at /metrics\n",
+			     head_only);
+		return;
+	}
+	ret = k8s_call(socket_path, &req, &ok, &reply, &err);
+	if (ret || !ok) {
+		char *msg = NULL;
+
+		if (asprintf(&msg, "agent %s: %s\n", socket_path, ret ? err.msg : reply) < 0)
+			msg = NULL;
+		http_respond(c, 503, "Service Unavailable", text, "", msg ? msg : "agent\n",
+			     head_only);
+		free(msg);
+	} else {
+		http_respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "", reply,
+			     head_only);
+		++*scrapes;
+	}
+	free(reply);
+}
+
+/* Read or write what the socket allows; false when c is done with. */
+static bool http_progress(struct http_client *c, const char *socket_path, uint64_t *scrapes)
+{
+	ssize_t n;
+
+	if (!c->out) {
+		n = recv(c->fd, c->head + c->len, HTTP_HEAD_MAX - c->len, 0);
+		if (n <= 0)
+			return n < 0 && (errno == EAGAIN || errno == EINTR);
+		c->len += (size_t)n;
+		c->head[c->len] = 0;
+		if (!strstr(c->head, "\r\n\r\n") && !strstr(c->head, "\n\n") &&
+		    c->len < HTTP_HEAD_MAX)
+			return true;
+		http_serve(c, socket_path, scrapes);
+		if (!c->out)
+			return false;
+	}
+	n = send(c->fd, c->out + c->sent, c->out_len - c->sent, MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	c->sent += (size_t)n;
+	return c->sent < c->out_len;
+}
+
+static void http_close(struct http_client *c)
+{
+	close(c->fd);
+	free(c->out);
+	c->fd = -1;
+	c->out = NULL;
+	c->len = c->sent = c->out_len = 0;
+}
+
+static int cmd_serve_metrics(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "duration", required_argument, NULL, 't' },
+		{ 0 },
+	};
+	const char *listen_at = NULL, *socket_path = K8S_DEFAULT_SOCKET;
+	struct pollfd pfd[1 + HTTP_CLIENTS];
+	struct http_client *clients;
+	struct sockaddr_storage ss;
+	socklen_t ss_len = 0;
+	uint64_t connections = 0, scrapes = 0;
+	double duration = 0;
+	struct live l;
+	int opt, fd, on = 1, ret = CLI_OK;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (opt == 'l')
+			listen_at = optarg;
+		else if (opt == 's')
+			socket_path = optarg;
+		else if (opt != 't' || live_parse_seconds(optarg, &duration))
+			return usage(cli, "serve-metrics", "bad option (--duration: seconds above 0)");
+	}
+	if (optind != argc || !listen_at)
+		return usage(cli, "serve-metrics", "expected --listen ADDR:PORT");
+	if (parse_listen(listen_at, &ss, &ss_len))
+		return usage(cli, "serve-metrics", "--listen: IPV4:PORT or [IPV6]:PORT, port 1-65535");
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, ss_len) || listen(fd, HTTP_CLIENTS)) {
+		ret = cli_fail(cli, "serve-metrics: %s: %s", listen_at, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	clients = calloc(HTTP_CLIENTS, sizeof(*clients));
+	if (!clients || live_begin(&l, duration)) {
+		free(clients);
+		close(fd);
+		return cli_fail(cli, "serve-metrics: %s", clients ? "cannot take over SIGINT and SIGTERM"
+								  : "out of memory");
+	}
+	for (size_t i = 0; i < HTTP_CLIENTS; i++)
+		clients[i].fd = -1;
+	fprintf(stderr, "sluice k8s serve-metrics: http://%s/metrics from the agent at %s; "
+		"SIGINT or SIGTERM stops\n", listen_at, socket_path);
+	while (!live_stopped(&l)) {
+		struct timespec tick = { 0, HTTP_TICK_MS * 1000000L };
+		size_t n = 1, busy = 0;
+		uint64_t now;
+
+		for (size_t i = 0; i < HTTP_CLIENTS; i++)
+			busy += clients[i].fd >= 0;
+		/* a full house waits in the listen backlog */
+		pfd[0] = (struct pollfd){ .fd = busy < HTTP_CLIENTS ? fd : -1, .events = POLLIN };
+		for (size_t i = 0; i < HTTP_CLIENTS; i++)
+			if (clients[i].fd >= 0)
+				pfd[n++] = (struct pollfd){ .fd = clients[i].fd,
+							    .events = clients[i].out ? POLLOUT : POLLIN };
+		if (ppoll(pfd, n, &tick, &l.saved_mask) < 0 && errno != EINTR) {
+			ret = cli_fail(cli, "serve-metrics: poll: %s", strerror(errno));
+			break;
+		}
+		now = now_ms();
+		for (size_t i = 0, k = 1; i < HTTP_CLIENTS; i++) {
+			struct http_client *c = &clients[i];
+
+			if (c->fd < 0)
+				continue;
+			if (pfd[k++].revents) {
+				c->since = now;
+				if (!http_progress(c, socket_path, &scrapes))
+					http_close(c);
+			} else if (now - c->since > HTTP_IDLE_MS) {
+				http_close(c);
+			}
+		}
+		for (size_t i = 0; pfd[0].revents && i < HTTP_CLIENTS; i++) {
+			if (clients[i].fd >= 0)
+				continue;
+			clients[i].fd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (clients[i].fd < 0)
+				break;
+			clients[i].since = now;
+			connections++;
+		}
+	}
+	live_end(&l);
+	for (size_t i = 0; i < HTTP_CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			http_close(&clients[i]);
+	free(clients);
+	close(fd);
+	if (ret)
+		return ret;
+	if (cli->json) {
+		struct json *j = json_new(stdout);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "connections", connections);
+		json_u64(j, "scrapes", scrapes);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("serve-metrics: %" PRIu64 " connections, %" PRIu64 " scrapes answered\n",
+		       connections, scrapes);
+	}
+	return CLI_OK;
+}
+
+/* The DOT text in an anonymous file, for dot to read as its standard input. */
+static int dot_stdin(const char *dot_text)
+{
+	int fd = memfd_create("sluice-map.dot", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (k8s_write_all(fd, dot_text, strlen(dot_text)) || lseek(fd, 0, SEEK_SET)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Graphviz's dot -TFORMAT -o OUT < text; 0, or an error message's text in why. */
+static int render_dot(const char *text, const char *format, const char *out, char *why,
+		      size_t size)
+{
+	char type[16];
+	char *args[] = { "dot", type, "-o", (char *)out, NULL };
+	posix_spawn_file_actions_t fa;
+	int in = dot_stdin(text), ret, status;
+	pid_t pid;
+
+	snprintf(type, sizeof(type), "-T%s", format);
+	if (in < 0) {
+		snprintf(why, size, "%s", strerror(errno));
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	ret = posix_spawnp(&pid, "dot", &fa, NULL, args, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in);
+	if (ret == ENOENT) {
+		snprintf(why, size, "Graphviz's dot is not installed (Debian package graphviz); "
+			 "-o FILE.dot writes the DOT text without it");
+		return -1;
+	}
+	if (ret) {
+		snprintf(why, size, "cannot run dot: %s", strerror(ret));
+		return -1;
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(why, size, "dot failed (its message above)");
+		return -1;
+	}
+	return 0;
+}
+
+/* `k8s map -o FILE.svg|png|dot`: the agent's service map, drawn by Graphviz. */
+static int cmd_service_map(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "socket", required_argument, NULL, 's' },
+		{ 0 },
+	};
+	struct k8s_request req = { .verb = "map" };
+	const char *out = NULL, *socket_path = K8S_DEFAULT_SOCKET, *format;
+	struct sluice_error err = { 0 };
+	char *reply = NULL, why[256];
+	bool ok = false;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:", options, NULL)) != -1) {
+		if (opt == 'o')
+			out = optarg;
+		else if (opt == 's')
+			socket_path = optarg;
+		else
+			return usage(cli, "map", "bad option");
+	}
+	if (optind != argc || !out)
+		return usage(cli, "map", "expected -o FILE.svg|FILE.png|FILE.dot");
+	format = strrchr(out, '.');
+	format = format ? format + 1 : "";
+	if (strcmp(format, "svg") && strcmp(format, "png") && strcmp(format, "dot"))
+		return usage(cli, "map", "-o: the file's extension says the format: .svg, .png or .dot");
+	if (k8s_call(socket_path, &req, &ok, &reply, &err))
+		return cli_fail(cli, "map: %s", err.msg);
+	if (!ok) {
+		ret = cli_fail(cli, "map: %s", reply);
+		free(reply);
+		return ret;
+	}
+	if (!strcmp(format, "dot")) {
+		FILE *f = fopen(out, "w");
+
+		ret = !f || fputs(reply, f) < 0;
+		if (f && fclose(f))
+			ret = 1;
+		if (ret)
+			snprintf(why, sizeof(why), "%s", strerror(errno));
+	} else {
+		ret = render_dot(reply, format, out, why, sizeof(why));
+	}
+	free(reply);
+	if (ret)
+		return cli_fail(cli, "map: %s: %s", out, why);
+	if (cli->json) {
+		struct json *j = json_new(stdout);
+
+		json_object_begin(j, NULL);
+		json_string(j, "output", out);
+		json_string(j, "format", format);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("map: wrote %s\n", out);
+	}
+	return CLI_OK;
+}
+
 static const struct k8s_sub subs[] = {
 	{ "agent", cmd_agent,
 	  "agent [--socket S] [--netns NS] [--object lb.o] [--node NAME] [--node-ip IP]... "
@@ -881,7 +1278,7 @@ static const struct k8s_sub subs[] = {
 	{ "status", cmd_status, "status [--socket S] [--json]" },
 	{ "gc", cmd_gc, "gc [--socket S]" },
 	{ "policy", cmd_policy, "policy [--socket S] [--json]" },
-	{ "why", cmd_why, "why SRC DST PORT [--proto tcp|udp] [--socket S]" },
+	{ "why", cmd_why, "why SRC DST PORT [--proto tcp|udp|sctp|icmp] [--socket S]" },
 	{ "topology", cmd_topology, "topology up -f DIR|FILE [--prefix P] | topology down [--prefix P]" },
 	{ "echo", cmd_echo, "echo --port P... [--name NAME]" },
 	{ "reach", cmd_reach,
@@ -889,6 +1286,9 @@ static const struct k8s_sub subs[] = {
 	{ "probe", cmd_probe,
 	  "probe ADDR PORT [--udp [--size BYTES]] [--fin] [--flows N] [--sport BASE] [--requests R] "
 	  "[--netns NS] [--timeout MS] [--interval MS] [-v]" },
+	{ "serve-metrics", cmd_serve_metrics,
+	  "serve-metrics --listen ADDR:PORT [--socket S] [--duration S]" },
+	{ "map", cmd_service_map, "map -o FILE.svg|FILE.png|FILE.dot [--socket S]" },
 };
 
 static const struct k8s_sub *find_sub(const char *name)

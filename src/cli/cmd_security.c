@@ -28,6 +28,7 @@
 #include <sluice/kernel.h>
 
 #include "cli.h"
+#include "files.h"
 #include "json.h"
 #include "live.h"
 #include "security/compile.h"
@@ -51,21 +52,6 @@ struct session {
 	int readers[MAX_READERS];
 	size_t nreaders;
 };
-
-int security_object_path(const char *name, char *buf, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	slash = strrchr(buf, '/');
-	if (!slash || (size_t)(slash - buf) + strlen(name) + 12 >= size)
-		return -1;
-	snprintf(slash, size - (size_t)(slash - buf), "/security/%s", name);
-	return 0;
-}
 
 /* The cgroup v2 hierarchy's root: /sys/fs/cgroup on most systems, elsewhere on hybrid ones. */
 static int cgroup2_root(char *buf, size_t size)
@@ -106,7 +92,7 @@ static void check_lsm(const struct sec_policy *p)
 	if (!has_rule(p, SEC_KIND_FILE, SEC_ACTION_DENY) &&
 	    !has_rule(p, SEC_KIND_EXEC, SEC_ACTION_DENY))
 		return;
-	if (security_object_path("lsm_probe.o", path, sizeof(path)) ||
+	if (built_path("security/lsm_probe.o", path, sizeof(path)) ||
 	    !(probe = sluice_kernel_open(path, NULL, &err))) {
 		fprintf(stderr, "sluice security: cannot tell whether BPF LSM is available (%s): "
 			"deny falls back to detection + kill\n", err.msg);
@@ -144,7 +130,7 @@ static int start(struct session *s, const char *cgroup)
 	if (ret)
 		return ret;
 	check_lsm(s->policy);
-	if (security_object_path("kern.o", path, sizeof(path)))
+	if (built_path("security/kern.o", path, sizeof(path)))
 		return cli_fail(s->cli, "cannot find this binary's directory");
 	s->obj = sluice_kernel_open(path, NULL, &err);
 	if (!s->obj)

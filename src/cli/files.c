@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sluice/asm.h>
 
@@ -142,5 +143,20 @@ int parse_hex_bytes(const char *text, size_t len, uint8_t **out, size_t *out_len
 	}
 	*out = buf;
 	*out_len = n;
+	return 0;
+}
+
+int built_path(const char *rel, char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash || (size_t)(slash - buf) + 1 + strlen(rel) >= size)
+		return -1;
+	snprintf(slash + 1, size - (size_t)(slash + 1 - buf), "%s", rel);
 	return 0;
 }

@@ -19,6 +19,13 @@ int write_file(const char *path, const void *data, size_t len,
 int load_program(const char *path, struct sluice_insn **insns, size_t *count,
 		 struct sluice_error *err);
 
+/*
+ * A file the build puts beside this binary (rel: "datapath/lb.o",
+ * "security/kern.o"): its path from /proc/self/exe; -1 when that cannot be
+ * read or the path does not fit.
+ */
+int built_path(const char *rel, char *buf, size_t size);
+
 /* A non-negative number, decimal or 0x-prefixed hex: 0, or -1 when s is not one. */
 int parse_u64_arg(const char *s, uint64_t *out);
 

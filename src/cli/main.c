@@ -11,6 +11,9 @@
 #include "cli.h"
 #include "json.h"
 
+/* cmd_profile.c */
+int cmd_profile(const struct cli *cli, int argc, char **argv);
+
 static const struct command {
 	const char *name;
 	int (*fn)(const struct cli *cli, int argc, char **argv);
@@ -72,6 +75,17 @@ static const struct command {
 	{ "exec", cmd_exec, "exec --policy P.yaml [--engine interp|jit] -- CMD [ARGS...]",
 	  "run CMD under a seccomp user-notification filter, its execs, opens and connects "
 	  "decided by the policy's eBPF matcher in the user-space runtime" },
+	{ "profile", cmd_profile,
+	  "profile --pid P|--all [--duration S] [--frequency HZ] -o FLAME.svg [--folded FILE] "
+	  "[--runtime FILE.o --prog NAME --pcap IN.pcap] | profile --runtime FILE.o --prog NAME "
+	  "--pcap IN.pcap [--duration S] [--frequency HZ] -o FLAME.svg [--folded FILE]",
+	  "sample stacks (perf_event + BPF) into a flame graph SVG; where the kernel refuses, "
+	  "sample a BPF program in Sluice's user-space runtime" },
+	{ "flows", cmd_flows,
+	  "flows [--socket S] [--follow] [--pod [NS/]POD] [--verdict forwarded|dropped] "
+	  "[--since DURATION|RFC3339] [--last N]",
+	  "the Kubernetes datapath's flows, like hubble observe: connections, drops, HTTP "
+	  "(from `sluice k8s agent`)" },
 	{ "k8s", cmd_k8s,
 	  "k8s agent|apply|delete|status|topology|echo|probe ... (sluice k8s help)",
 	  "Kubernetes service load balancing in eBPF: agent, manifests, status, topology" },

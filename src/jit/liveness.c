@@ -105,3 +105,94 @@ int jit_liveness(const struct sluice_insn *insns, size_t count, uint16_t **live)
 	*live = in;
 	return 0;
 }
+
+/*
+ * r1 at each instruction, forward to the least fixed point over a
+ * three-level lattice per pc: not reached yet, one constant, anything.
+ * Only r1 is followed, and only lddw gives it a constant: clang loads a
+ * map's address into r1 right before the call, and a program that moves
+ * it there from another register just keeps the generic call.
+ */
+enum r1_kind { R1_UNREACHED, R1_CONST, R1_ANY };
+
+struct r1_state {
+	enum r1_kind kind;
+	uint64_t value;
+};
+
+static bool r1_join(struct r1_state *at, struct r1_state in)
+{
+	struct r1_state was = *at;
+
+	if (at->kind == R1_UNREACHED)
+		*at = in;
+	else if (in.kind != R1_UNREACHED &&
+		 (in.kind == R1_ANY || at->kind == R1_ANY || in.value != at->value))
+		*at = (struct r1_state){ R1_ANY, 0 };
+	return at->kind != was.kind || at->value != was.value;
+}
+
+/* r1 after the instruction at pc, from r1 before it. */
+static struct r1_state r1_after(const struct sluice_insn *insn, enum insn_op op,
+				struct r1_state in)
+{
+	uint16_t reads, writes;
+
+	switch ((enum insn_shape)insn_table[op].shape) {
+	case SHAPE_CALL:       /* helpers and kfuncs clobber r1-r5 */
+	case SHAPE_CALLX:
+	case SHAPE_CALL_LOCAL: /* the callee may leave anything in them */
+	case SHAPE_LDABS:      /* the kernel's ld_abs clobbers them too */
+	case SHAPE_LDIND:
+		return (struct r1_state){ R1_ANY, 0 };
+	default:
+		break;
+	}
+	insn_data_regs(insn, op, &reads, &writes);
+	if (!(writes & 2u))
+		return in;
+	if (op == OP_LDDW)
+		return (struct r1_state){ R1_CONST, (uint32_t)insn[0].imm |
+						    (uint64_t)(uint32_t)insn[1].imm << 32 };
+	return (struct r1_state){ R1_ANY, 0 };
+}
+
+int jit_call_r1(const struct sluice_insn *insns, size_t count, uint64_t **r1)
+{
+	struct r1_state *in = calloc(count + 1, sizeof(*in));
+	uint64_t *out = calloc(count ? count : 1, sizeof(*out));
+	bool changed = true;
+
+	if (!in || !out) {
+		free(in);
+		free(out);
+		return -ENOMEM;
+	}
+	in[0].kind = R1_ANY; /* the context */
+	while (changed) {
+		changed = false;
+		for (size_t pc = 0; pc < count; pc += sluice_insn_slots(&insns[pc])) {
+			enum insn_op op = (enum insn_op)insn_lookup(&insns[pc]);
+			enum insn_shape shape = (enum insn_shape)insn_table[op].shape;
+			size_t next = pc + sluice_insn_slots(&insns[pc]);
+			struct r1_state after;
+			int64_t target;
+
+			if (in[pc].kind == R1_UNREACHED)
+				continue;
+			after = r1_after(&insns[pc], op, in[pc]);
+			if (shape != SHAPE_JA && shape != SHAPE_JA32 && shape != SHAPE_EXIT)
+				changed |= r1_join(&in[next], after);
+			/* a function called locally gets its caller's r1: any */
+			if (insn_branch_target(&insns[pc], op, pc, &target))
+				changed |= r1_join(&in[target], shape == SHAPE_CALL_LOCAL ?
+						   (struct r1_state){ R1_ANY, 0 } : after);
+		}
+	}
+	for (size_t pc = 0; pc < count; pc += sluice_insn_slots(&insns[pc]))
+		if (insn_lookup(&insns[pc]) == OP_CALL && in[pc].kind == R1_CONST)
+			out[pc] = in[pc].value;
+	free(in);
+	*r1 = out;
+	return 0;
+}

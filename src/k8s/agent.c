@@ -33,12 +33,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../../datapath/flow.h"
 #include "../../datapath/lb.h"
 #include "agent.h"
 #include "errmsg.h"
+#include "flow.h"
 #include "json.h"
 #include "maglev.h"
+#include "metrics.h"
 #include "policy_maps.h"
+#include "svcmap.h"
 #include "topology.h"
 #include "wire.h"
 
@@ -83,6 +87,47 @@ static const struct {
 
 #define N_TC_PROGRAMS (sizeof(tc_programs) / sizeof(tc_programs[0]))
 
+/* Flow records kept for `sluice flows`, as Hubble's ring keeps them. */
+#define FLOW_RING 4096u
+/* HTTP requests awaiting their response (for its latency), by connection hash. */
+#define HTTP_PENDING 1024u
+
+/* An address the agent knows: a pod's (its endpoint: identity and name). */
+struct addr_item {
+	struct k8s_ip ip;
+	const struct k8s_endpoint_policy *ep;
+};
+
+/* The request of one connection whose response has not come back yet. */
+struct http_pending {
+	struct lb_ct_key conn;        /* client -> backend, as the pod got it */
+	uint64_t time;                /* bpf_ktime_get_ns() */
+	char method[16];
+	char path[128];
+};
+
+/* A reader of `sluice flows --follow`: new records that match go to it. */
+struct follower {
+	int fd;                       /* non-blocking: a full socket drops the reader */
+	struct k8s_flow_filter filter;
+};
+
+struct flow_log {
+	struct ring_buffer *rb;
+	int lost_fd;                  /* lb_flow_lost */
+	struct k8s_flow *ring;        /* FLOW_RING records, the oldest at head once full */
+	size_t head, n;
+	uint64_t events;
+	struct addr_item *addrs;      /* every pod address, sorted */
+	size_t n_addrs;
+	struct http_pending *pending; /* HTTP_PENDING of them */
+	struct follower *fol;
+	size_t n_fol;
+	uint64_t dropped_readers;
+	struct k8s_metrics *metrics;
+	struct k8s_svcmap *svcmap;
+};
+
 struct k8s_agent {
 	struct bpf_object *obj;
 	int prog_tc[N_TC_PROGRAMS];
@@ -109,6 +154,7 @@ struct k8s_agent {
 	int *att;                     /* ifindexes of the pods' veths the TC programs are on */
 	size_t n_att;
 	struct k8s_policy_maps pol;   /* NetworkPolicy's maps and identities */
+	struct flow_log flows;        /* flow events made records (sluice flows) */
 };
 
 /* libbpf's last warning, for the error of the call that failed. */
@@ -234,6 +280,40 @@ static int map_fd(struct k8s_agent *a, const char *name, struct sluice_error *er
 	return bpf_map__fd(m);
 }
 
+static int on_flow_event(void *ctx, void *data, size_t size);
+
+/* The flow events' ring buffer, the records' ring and what the records feed. */
+static int open_flows(struct k8s_agent *a, struct sluice_error *err)
+{
+	struct flow_log *l = &a->flows;
+	int ring = map_fd(a, "lb_flows", err), ret;
+
+	if (ring < 0 || (l->lost_fd = map_fd(a, "lb_flow_lost", err)) < 0)
+		return -ENOENT;
+	l->rb = ring_buffer__new(ring, on_flow_event, a, NULL);
+	if (!l->rb)
+		return sluice_fail(err, errno, "reading lb_flows: %s", strerror(errno));
+	l->ring = calloc(FLOW_RING, sizeof(*l->ring));
+	l->pending = calloc(HTTP_PENDING, sizeof(*l->pending));
+	if (!l->ring || !l->pending)
+		return sluice_fail(err, ENOMEM, "out of memory");
+	ret = k8s_metrics_new(&l->metrics, err);
+	return ret ? ret : k8s_svcmap_new(&l->svcmap, err);
+}
+
+static void close_flows(struct flow_log *l)
+{
+	ring_buffer__free(l->rb);
+	for (size_t i = 0; i < l->n_fol; i++)
+		close(l->fol[i].fd);
+	free(l->fol);
+	free(l->ring);
+	free(l->pending);
+	free(l->addrs);
+	k8s_metrics_free(l->metrics);
+	k8s_svcmap_free(l->svcmap);
+}
+
 static int open_datapath(struct k8s_agent *a, const char *path, uint32_t table_entries,
 			 struct sluice_error *err)
 {
@@ -281,7 +361,8 @@ static int open_datapath(struct k8s_agent *a, const char *path, uint32_t table_e
 	a->ncpus = libbpf_num_possible_cpus();
 	if (a->ncpus <= 0)
 		return sluice_fail(err, EINVAL, "cannot count the possible CPUs");
-	if ((ret = k8s_policy_maps_open(&a->pol, a->obj, a->ncpus, err)))
+	if ((ret = k8s_policy_maps_open(&a->pol, a->obj, a->ncpus, err)) ||
+	    (ret = open_flows(a, err)))
 		return ret;
 	a->pool.entries = 2 * bpf_map__max_entries(tables); /* two ids an element */
 	bytes = (size_t)a->pool.entries * sizeof(uint32_t);
@@ -415,6 +496,7 @@ void k8s_agent_close(struct k8s_agent *a)
 	free(a->bes);
 	k8s_model_free(&a->model);
 	k8s_policy_maps_close(&a->pol);
+	close_flows(&a->flows);
 	k8s_store_free(&a->store);
 	bpf_object__close(a->obj);
 	free(a);
@@ -934,6 +1016,216 @@ static int patch_model(struct k8s_agent *a, const struct scope *sc, struct k8s_m
 	return 0;
 }
 
+/*
+ * Flow records (sluice flows): each datapath event (datapath/flow.h) made a
+ * record (flow.c), its addresses named after the pods and identities of
+ * the last apply and the service of its frontend, kept in a ring and given
+ * to the metrics, the service map and the readers that follow.
+ */
+static int cmp_addr_item(const void *a, const void *b)
+{
+	const struct addr_item *x = a, *y = b;
+
+	if (x->ip.family != y->ip.family)
+		return x->ip.family < y->ip.family ? -1 : 1;
+	return memcmp(x->ip.addr, y->ip.addr, sizeof(x->ip.addr));
+}
+
+/* After an apply: every pod address, to its endpoint in the policy just synced. */
+static int index_addrs(struct k8s_agent *a)
+{
+	const struct k8s_policy *p = &a->pol.cur;
+	struct addr_item *v;
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_eps; i++)
+		n += p->eps[i].pod->u.pod.n_ips;
+	v = calloc(n + 1, sizeof(*v));
+	free(a->flows.addrs);
+	a->flows.addrs = v;
+	a->flows.n_addrs = 0;
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_eps; i++)
+		for (size_t k = 0; k < p->eps[i].pod->u.pod.n_ips; k++)
+			v[a->flows.n_addrs++] = (struct addr_item){ p->eps[i].pod->u.pod.ips[k],
+								    &p->eps[i] };
+	if (a->flows.n_addrs)
+		qsort(v, a->flows.n_addrs, sizeof(*v), cmp_addr_item);
+	return 0;
+}
+
+/* A pod's namespace, name and identity; else the identity of the most specific CIDR holding it. */
+static void name_peer(const struct k8s_agent *a, uint8_t family, const __be32 *addr,
+		      struct k8s_flow_peer *peer)
+{
+	const struct k8s_policy *p = &a->pol.cur;
+	struct addr_item key = { .ip.family = family };
+	const struct addr_item *hit;
+	struct k8s_cidr host;
+	int best = -1;
+
+	memcpy(key.ip.addr, addr, sizeof(key.ip.addr));
+	hit = a->flows.n_addrs ? bsearch(&key, a->flows.addrs, a->flows.n_addrs,
+					 sizeof(key), cmp_addr_item) : NULL;
+	if (hit) {
+		snprintf(peer->ns, sizeof(peer->ns), "%s", hit->ep->pod->ns);
+		snprintf(peer->pod, sizeof(peer->pod), "%s", hit->ep->pod->name);
+		peer->identity = hit->ep->identity;
+		return;
+	}
+	host.ip = key.ip;
+	host.len = family == AF_INET ? 32 : 128;
+	peer->identity = POL_ID_WORLD;
+	for (size_t i = 0; i < p->n_ids; i++) {
+		if (p->ids[i].is_cidr && p->ids[i].cidr.len > best &&
+		    k8s_cidr_contains(&p->ids[i].cidr, &host)) {
+			best = p->ids[i].cidr.len;
+			peer->identity = p->ids[i].id;
+		}
+	}
+}
+
+/*
+ * The Service a flow addressed: its frontend's, when the event has the
+ * flow as the client sent it; for one a pod got after the DNAT (nat 0),
+ * conntrack's reply entry names the frontend.
+ */
+static const struct k8s_object *service_of(const struct k8s_agent *a, const struct flow_event *ev,
+					   int nat)
+{
+	struct lb_frontend_key fk = { 0 };
+	struct lb_ct_key rk = { 0 };
+	struct lb_ct_entry rev;
+	const struct fe_state *fe;
+
+	memcpy(fk.addr, ev->tuple.daddr, sizeof(fk.addr));
+	fk.port = ev->tuple.dport;
+	fk.proto = ev->tuple.proto;
+	fk.family = ev->tuple.family;
+	fe = find_fe(a->fes, a->n_fes, &fk);
+	if (fe || nat)
+		return fe ? fe->service : NULL;
+	memcpy(rk.saddr, ev->tuple.daddr, sizeof(rk.saddr));
+	memcpy(rk.daddr, ev->tuple.saddr, sizeof(rk.daddr));
+	rk.sport = ev->tuple.dport;
+	rk.dport = ev->tuple.sport;
+	rk.proto = ev->tuple.proto;
+	rk.family = ev->tuple.family;
+	rk.dir = LB_CT_REPLY;
+	if (bpf_map_lookup_elem(a->ct, &rk, &rev))
+		return NULL;
+	memcpy(fk.addr, rev.addr, sizeof(fk.addr));
+	fk.port = rev.port;
+	fe = find_fe(a->fes, a->n_fes, &fk);
+	return fe ? fe->service : NULL;
+}
+
+/*
+ * Requests wait for their response by connection (client -> backend):
+ * the response gets their method, path and its latency.
+ */
+static void http_pair(struct flow_log *l, const struct flow_event *ev, int nat, struct k8s_flow *f)
+{
+	struct lb_ct_key conn = ev->tuple;
+	struct http_pending *slot;
+
+	if (nat) {
+		memcpy(conn.daddr, ev->backend, sizeof(conn.daddr));
+		conn.dport = ev->backend_port;
+	}
+	slot = &l->pending[lb_flow_hash(&conn) % HTTP_PENDING];
+	if (ev->type == FLOW_EV_HTTP_REQUEST && !ev->reason) {
+		slot->conn = conn;
+		slot->time = ev->time;
+		memcpy(slot->method, f->http.method, sizeof(slot->method));
+		memcpy(slot->path, f->http.path, sizeof(slot->path));
+	} else if (ev->type == FLOW_EV_HTTP_RESPONSE && slot->time &&
+		   !memcmp(&slot->conn, &conn, sizeof(conn))) {
+		f->http.latency_ns = ev->time > slot->time ? ev->time - slot->time : 0;
+		memcpy(f->http.method, slot->method, sizeof(f->http.method));
+		memcpy(f->http.path, slot->path, sizeof(f->http.path));
+		slot->time = 0;
+	}
+}
+
+static void drop_reader(struct flow_log *l, size_t i)
+{
+	close(l->fol[i].fd);
+	l->fol[i] = l->fol[--l->n_fol];
+}
+
+/* A new record: into the ring, the aggregators, and to the readers that want it. */
+static void flow_keep(struct flow_log *l, const struct k8s_flow *f)
+{
+	l->ring[(l->head + l->n) % FLOW_RING] = *f;
+	if (l->n < FLOW_RING)
+		l->n++;
+	else
+		l->head = (l->head + 1) % FLOW_RING;
+	k8s_metrics_add(l->metrics, f);
+	k8s_svcmap_add(l->svcmap, f);
+	for (size_t i = l->n_fol; i-- > 0;) {
+		if (!k8s_flow_match(f, &l->fol[i].filter))
+			continue;
+		/* a reader whose socket is full is dropped, never waited for */
+		if (send(l->fol[i].fd, f, sizeof(*f), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+		    (ssize_t)sizeof(*f)) {
+			drop_reader(l, i);
+			l->dropped_readers++;
+		}
+	}
+}
+
+static int64_t mono_to_real_ns(void)
+{
+	struct timespec m, r;
+
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000 + (r.tv_nsec - m.tv_nsec);
+}
+
+static void flow_event_record(struct k8s_agent *a, const struct flow_event *ev)
+{
+	static const __be32 none[4];
+	int nat = memcmp(ev->backend, none, sizeof(none)) != 0;
+	const struct k8s_object *svc;
+	struct k8s_flow f;
+
+	k8s_flow_from_event(ev, mono_to_real_ns(), &f);
+	name_peer(a, ev->tuple.family, ev->tuple.saddr, &f.src);
+	name_peer(a, ev->tuple.family, nat ? ev->backend : ev->tuple.daddr, &f.dst);
+	svc = service_of(a, ev, nat);
+	if (svc)
+		snprintf(f.service, sizeof(f.service), "%s/%s", svc->ns, svc->name);
+	if (ev->type == FLOW_EV_HTTP_REQUEST || ev->type == FLOW_EV_HTTP_RESPONSE)
+		http_pair(&a->flows, ev, nat, &f);
+	flow_keep(&a->flows, &f);
+}
+
+static int on_flow_event(void *ctx, void *data, size_t size)
+{
+	struct k8s_agent *a = ctx;
+
+	a->flows.events++;
+	if (size >= sizeof(struct flow_event))
+		flow_event_record(a, data);
+	return 0;
+}
+
+/* Events the datapath lost to a full ring, summed over the CPUs. */
+static uint64_t flow_events_lost(const struct k8s_agent *a)
+{
+	uint64_t *per = calloc((size_t)a->ncpus, sizeof(*per)), sum = 0;
+
+	if (per && !bpf_map_lookup_elem(a->flows.lost_fd, &(uint32_t){ 0 }, per))
+		for (int i = 0; i < a->ncpus; i++)
+			sum += per[i];
+	free(per);
+	return sum;
+}
+
 enum apply_mode {
 	APPLY_MERGE,    /* apply: the objects join or replace those applied before */
 	APPLY_REMOVE,   /* delete: the objects go */
@@ -988,6 +1280,9 @@ static int apply(struct k8s_agent *a, const struct k8s_request *req, enum apply_
 	ret = sync_maps(a, &sc, &model, &c, err);
 	if (!ret)
 		ret = k8s_policy_maps_sync(&a->pol, &policy, &pc, err);
+	/* the flows' names follow the policy just synced: the old one is gone */
+	if (!ret && index_addrs(a))
+		ret = sluice_fail(err, ENOMEM, "out of memory");
 	t2 = now_ns();
 	if (!ret)
 		ret = patch_model(a, &sc, &model, err);
@@ -1011,11 +1306,6 @@ static int apply(struct k8s_agent *a, const struct k8s_request *req, enum apply_
 		pc.ipcache[0], pc.ipcache[1], pc.ipcache[2], pc.http_ports, (double)(t1 - t0) / 1e3,
 		(double)(t2 - t1) / 1e3, attached, attached == 1 ? "" : "s");
 	return ret;
-}
-
-static const char *proto_str(uint8_t proto)
-{
-	return proto == IPPROTO_UDP ? "UDP" : "TCP";
 }
 
 static void addr_port(const struct k8s_ip *ip, uint16_t port, char *buf, size_t size)
@@ -1159,6 +1449,27 @@ static bool ct_still_dead(const struct k8s_agent *a, const struct ct_item *it)
 				 bpf_map_lookup_elem(a->ct, &fk, &fwd) ? NULL : &fwd, now);
 }
 
+/* A flow that aged out without FIN or RST: its CLOSED record comes from here. */
+static void flow_aged_out(struct k8s_agent *a, const struct ct_item *it)
+{
+	struct flow_event ev = { .type = FLOW_EV_CLOSED };
+	enum lb_flow_state state = lb_flow_state(it->key.proto, it->val.flags);
+	struct lb_backend be;
+
+	if (it->key.dir != LB_CT_FORWARD || state == LB_FLOW_CLOSED || state == LB_FLOW_RESET)
+		return;
+	ev.time = now_ns();
+	ev.packets = it->val.packets;
+	ev.bytes = it->val.bytes;
+	ev.tuple = it->key;
+	if (it->val.backend_id != LB_NO_BACKEND &&
+	    !bpf_map_lookup_elem(a->backends, &it->val.backend_id, &be)) {
+		memcpy(ev.backend, be.addr, sizeof(ev.backend));
+		ev.backend_port = be.port;
+	}
+	flow_event_record(a, &ev);
+}
+
 /*
  * The garbage collector: an LRU hash only forgets when it is full, so the
  * entries of expired flows and the reply entries of vanished ones go here.
@@ -1174,8 +1485,10 @@ static int ct_gc(struct k8s_agent *a, size_t *seen, size_t *removed)
 		return ret;
 	for (size_t i = 0; i < s.n; i++)
 		if (ct_dead(a, &s, &s.v[i]) && ct_still_dead(a, &s.v[i]) &&
-		    !bpf_map_delete_elem(a->ct, &s.v[i].key))
+		    !bpf_map_delete_elem(a->ct, &s.v[i].key)) {
+			flow_aged_out(a, &s.v[i]);
 			++*removed;
+		}
 	free(s.v);
 	a->gc_runs++;
 	a->gc_removed += *removed;
@@ -1372,7 +1685,7 @@ static void status_json(struct k8s_agent *a, const struct status *st, FILE *out)
 		json_string(j, "port_name", v->f->sport->port.name);
 		json_string(j, "type", v->f->node_port ? "NodePort" : "ClusterIP");
 		json_string(j, "frontend", v->address);
-		json_string(j, "protocol", proto_str(v->f->proto));
+		json_string(j, "protocol", k8s_proto_name(v->f->proto));
 		json_u64(j, "id", v->fe->val.id);
 		json_u64(j, "maglev_size", v->fe->val.size);
 		json_bool(j, "session_affinity", v->fe->val.flags & LB_F_AFFINITY);
@@ -1412,7 +1725,7 @@ static void status_json(struct k8s_agent *a, const struct status *st, FILE *out)
 		const struct flow_view *f = &st->shown[i];
 
 		json_object_begin(j, NULL);
-		json_string(j, "protocol", proto_str(f->it->key.proto));
+		json_string(j, "protocol", k8s_proto_name(f->it->key.proto));
 		json_string(j, "client", f->client);
 		json_string(j, "frontend", f->frontend);
 		json_string(j, "backend", f->backend);
@@ -1424,6 +1737,13 @@ static void status_json(struct k8s_agent *a, const struct status *st, FILE *out)
 	json_array_end(j);
 	json_object_end(j);
 	json_u64(j, "attached_pods", a->n_att);
+	json_object_begin(j, "flow_events");
+	json_u64(j, "received", a->flows.events);
+	json_u64(j, "lost", flow_events_lost(a));
+	json_u64(j, "records_kept", a->flows.n);
+	json_u64(j, "readers", a->flows.n_fol);
+	json_u64(j, "readers_dropped", a->flows.dropped_readers);
+	json_object_end(j);
 	json_object_end(j);
 	json_free(j);
 }
@@ -1439,7 +1759,7 @@ static void status_text(struct k8s_agent *a, const struct status *st, FILE *out)
 		fprintf(out, "%s/%s%s%s %s/%s %s  maglev %u%s  flows %u  packets %llu (%llu B)  "
 			"replies %llu (%llu B)  no-backend drops %llu\n",
 			f->service->ns, f->service->name, *f->sport->port.name ? ":" : "",
-			f->sport->port.name, v->address, proto_str(f->proto),
+			f->sport->port.name, v->address, k8s_proto_name(f->proto),
 			f->node_port ? "NodePort" : "ClusterIP", v->fe->val.size,
 			v->fe->val.flags & LB_F_AFFINITY ? "  affinity ClientIP" : "", v->flows,
 			(unsigned long long)v->st.packets, (unsigned long long)v->st.bytes,
@@ -1464,11 +1784,15 @@ static void status_text(struct k8s_agent *a, const struct status *st, FILE *out)
 		const struct flow_view *f = &st->shown[i];
 
 		fprintf(out, "    %s %s -> %s via %s  %s  idle %.1f s, expires in %.1f s\n",
-			proto_str(f->it->key.proto), f->client, f->frontend, f->backend,
+			k8s_proto_name(f->it->key.proto), f->client, f->frontend, f->backend,
 			flow_state_names[f->state], f->age_s, f->expires_s);
 	}
 	if (st->flows > st->n_shown)
 		fprintf(out, "    (%zu more)\n", st->flows - st->n_shown);
+	fprintf(out, "flow events: %" PRIu64 " received, %" PRIu64 " lost (ring buffer full), "
+		"%zu records kept, %zu readers following, %" PRIu64 " dropped as too slow\n",
+		a->flows.events, flow_events_lost(a), a->flows.n, a->flows.n_fol,
+		a->flows.dropped_readers);
 }
 
 static int status(struct k8s_agent *a, bool json, FILE *out, struct sluice_error *err)
@@ -1495,19 +1819,88 @@ static int gc_request(struct k8s_agent *a, FILE *out, struct sluice_error *err)
 	return 0;
 }
 
-/* One request: the reply is "ok\n"/"error\n" and a text. */
-static void serve_one(struct k8s_agent *a, int fd)
+/* Readers following the flows at once, at most: each costs a poll entry. */
+#define FLOW_READERS_MAX 64
+/* How long a reader may take to read the ring before it is dropped. */
+#define FLOW_DUMP_TIMEOUT_S 2
+
+/*
+ * `sluice flows`: "ok\n", a line "flows SIZE\n" (a record's size: the
+ * reader must be the same build), then the ring's matching records (the
+ * last N of them when the filter says), as binary records; with follow,
+ * the connection stays and every new matching record follows.  Returns
+ * whether the connection is kept.
+ */
+static bool flows_request(struct k8s_agent *a, int fd, const struct k8s_request *req,
+			  struct sluice_error *err)
+{
+	struct flow_log *l = &a->flows;
+	struct timeval tv = { .tv_sec = FLOW_DUMP_TIMEOUT_S };
+	struct k8s_flow_filter flt;
+	struct follower *more;
+	uint64_t matching = 0, skip;
+	char head[64];
+	int ret = 0;
+
+	if (!req->n_files)
+		ret = sluice_fail(err, EINVAL, "flows: no filter");
+	else if (!(ret = k8s_flow_filter_parse(req->files[0].data, &flt, err)) && flt.follow &&
+		 l->n_fol >= FLOW_READERS_MAX)
+		ret = sluice_fail(err, EBUSY, "flows: %d readers follow already", FLOW_READERS_MAX);
+	if (ret) {
+		if (!k8s_write_all(fd, "error\n", 6))
+			k8s_write_all(fd, err->msg, strlen(err->msg));
+		return false;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		matching += k8s_flow_match(&l->ring[(l->head + i) % FLOW_RING], &flt);
+	skip = flt.last && matching > flt.last ? matching - flt.last : 0;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	snprintf(head, sizeof(head), "ok\nflows %zu\n", sizeof(struct k8s_flow));
+	ret = k8s_write_all(fd, head, strlen(head));
+	for (size_t i = 0; i < l->n && !ret; i++) {
+		const struct k8s_flow *f = &l->ring[(l->head + i) % FLOW_RING];
+
+		if (!k8s_flow_match(f, &flt) || (skip && skip--))
+			continue;
+		ret = k8s_write_all(fd, f, sizeof(*f));
+	}
+	if (ret || !flt.follow || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
+		return false;
+	more = realloc(l->fol, (l->n_fol + 1) * sizeof(*more));
+	if (!more)
+		return false;
+	l->fol = more;
+	l->fol[l->n_fol++] = (struct follower){ fd, flt };
+	return true;
+}
+
+/*
+ * One request: the reply is "ok\n"/"error\n" and a text (flows: records).
+ * Returns whether the connection is kept (a reader following the flows).
+ */
+static bool serve_one(struct k8s_agent *a, int fd)
 {
 	struct sluice_error err = { 0 };
 	struct k8s_request req;
 	char *text = NULL;
 	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
+	FILE *out;
+	bool keep;
 	int ret;
 
-	if (!out)
-		return;
 	ret = k8s_request_read(fd, &req, &err);
+	if (!ret && !strcmp(req.verb, "flows")) {
+		keep = flows_request(a, fd, &req, &err);
+		k8s_request_free(&req);
+		return keep;
+	}
+	out = open_memstream(&text, &len);
+	if (!out) {
+		if (!ret)
+			k8s_request_free(&req);
+		return false;
+	}
 	if (!ret) {
 		if (!strcmp(req.verb, "apply"))
 			ret = apply(a, &req, APPLY_MERGE, out, &err);
@@ -1523,6 +1916,10 @@ static void serve_one(struct k8s_agent *a, int fd)
 			k8s_policy_maps_show(&a->pol, !strcmp(req.arg, "json"), out);
 		else if (!strcmp(req.verb, "why"))
 			ret = k8s_policy_maps_why(&a->pol, req.arg, out, &err);
+		else if (!strcmp(req.verb, "metrics"))
+			k8s_metrics_write(a->flows.metrics, out);
+		else if (!strcmp(req.verb, "map"))
+			k8s_svcmap_write_dot(a->flows.svcmap, out);
 		else
 			ret = sluice_fail(&err, EINVAL, "unknown request '%s'", req.verb);
 		k8s_request_free(&req);
@@ -1536,6 +1933,7 @@ static void serve_one(struct k8s_agent *a, int fd)
 		k8s_write_all(fd, text, len);
 	}
 	free(text);
+	return false;
 }
 
 static volatile sig_atomic_t stopping;
@@ -1550,15 +1948,24 @@ int k8s_agent_serve(struct k8s_agent *a, struct sluice_error *err)
 {
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
 	uint64_t next_gc = now_ns() + (uint64_t)a->gc_interval * LB_NSEC_PER_SEC;
+	struct flow_log *l = &a->flows;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	while (!stopping) {
-		struct pollfd p = { .fd = a->listen_fd, .events = POLLIN };
-		int fd, r = poll(&p, 1, 1000);
+		/* the socket, the flow events, then the readers (only their hang-up is awaited) */
+		struct pollfd p[2 + FLOW_READERS_MAX] = {
+			{ .fd = a->listen_fd, .events = POLLIN },
+			{ .fd = ring_buffer__epoll_fd(l->rb), .events = POLLIN },
+		};
+		size_t n_fol = l->n_fol;
+		int fd, r;
 		size_t seen, removed;
 
+		for (size_t i = 0; i < n_fol; i++)
+			p[2 + i].fd = l->fol[i].fd;
+		r = poll(p, 2 + n_fol, 1000);
 		if (a->gc_interval && now_ns() >= next_gc) {
 			/* a failed read (out of memory) is retried at the next interval */
 			ct_gc(a, &seen, &removed);
@@ -1569,11 +1976,19 @@ int k8s_agent_serve(struct k8s_agent *a, struct sluice_error *err)
 			return sluice_fail(err, errno, "poll: %s", strerror(errno));
 		if (r <= 0)
 			continue;
+		/* readers that hung up first: the events' records may drop others */
+		for (size_t i = n_fol; i-- > 0;)
+			if (p[2 + i].revents & (POLLHUP | POLLERR))
+				drop_reader(l, i);
+		if (p[1].revents & POLLIN)
+			ring_buffer__consume(l->rb);
+		if (!(p[0].revents & POLLIN))
+			continue;
 		fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		serve_one(a, fd);
-		close(fd);
+		if (!serve_one(a, fd))
+			close(fd);
 	}
 	return 0;
 }

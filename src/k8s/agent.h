@@ -14,7 +14,8 @@
  * through libbpf, holds its maps (nothing is pinned: they live as long as
  * the agent), attaches the TC programs to each pod's veth in the node's
  * network namespace and the XDP program to its external interface, and
- * serves `sluice k8s apply/delete/status/gc` on a unix socket.  Every
+ * serves `sluice k8s apply/delete/status/gc` and `sluice flows` on a unix
+ * socket; it reads the datapath's flow events into records (flow.h).  Every
  * ct_gc_interval seconds it deletes the conntrack entries of flows idle
  * longer than their state allows.  An apply parses and checks the manifests against everything
  * applied so far; only when all of it is valid does it touch the maps: new

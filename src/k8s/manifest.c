@@ -325,6 +325,7 @@ static int seq_str(struct reader *r, yaml_node_t *seq, size_t i, const char *pat
 {
 	yaml_node_t *v = yaml_document_get_node(r->doc, seq->data.sequence.items.start[i]);
 
+	*out = NULL;
 	if (!v || v->type != YAML_SCALAR_NODE)
 		return fail_at(r, v ? v : seq, path, "expected a string, got %s",
 			       v ? node_type(v) : "nothing");
@@ -348,6 +349,7 @@ static int seq_map(struct reader *r, const yaml_node_t *seq, size_t i, const cha
 {
 	yaml_node_t *v = seq_at(r, seq, i);
 
+	*out = NULL;
 	if (!v || v->type != YAML_MAPPING_NODE)
 		return fail_at(r, v ? v : seq, path, "expected a mapping, got %s",
 			       v ? node_type(v) : "nothing");
@@ -417,9 +419,21 @@ static int get_proto(struct reader *r, const yaml_node_t *map, const char *paren
 	return ret;
 }
 
-static const char *proto_name(uint8_t proto)
+const char *k8s_proto_name(uint8_t proto)
 {
-	return proto == IPPROTO_UDP ? "UDP" : "TCP";
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "TCP";
+	case IPPROTO_UDP:
+		return "UDP";
+	case IPPROTO_SCTP:
+		return "SCTP";
+	case IPPROTO_ICMP:
+		return "ICMP";
+	case IPPROTO_ICMPV6:
+		return "ICMPv6";
+	}
+	return "?";
 }
 
 /*
@@ -457,7 +471,7 @@ static int get_ports(struct reader *r, const yaml_node_t *map, const char *paren
 					      p->name, path, j);
 			else if (p->port == (*out)[j].port && p->proto == (*out)[j].proto)
 				ret = fail_at(r, m, item, "duplicate port %u/%s (also %s[%zu])",
-					      p->port, proto_name(p->proto), path, j);
+					      p->port, k8s_proto_name(p->proto), path, j);
 			if (ret)
 				goto fail;
 		}
@@ -1130,25 +1144,92 @@ static int parse_netpol(struct reader *r, const yaml_node_t *doc, struct k8s_net
 	return 0;
 }
 
+/* RFC 9110's tchar: what a header name is made of. */
+static bool is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/*
+ * One headers[] entry, split as Cilium splits it: the name, then after ':'
+ * or a space the value the header must have exactly (blanks around it are
+ * not part of it); the name alone asks only that the header be there.
+ */
+static int get_http_header(struct reader *r, yaml_node_t *v, const char *path,
+			   struct k8s_http_header *h)
+{
+	const char *text = scalar(v), *value;
+	size_t name_len = 0, value_len;
+
+	while (is_tchar(text[name_len]))
+		name_len++;
+	value = text + name_len;
+	if (*value == ':' || *value == ' ') {
+		value += *value == ':';
+		value += strspn(value, " \t");
+		value_len = strlen(value);
+		while (value_len && (value[value_len - 1] == ' ' || value[value_len - 1] == '\t'))
+			value_len--;
+		h->has_value = true;
+	} else {
+		value_len = 0;
+	}
+	if (!name_len || (*value && !h->has_value))
+		return fail_at(r, v, path, "expected \"Name\" or \"Name: value\" (a name of "
+			       "letters, digits and !#$%%&'*+-.^_`|~), got \"%s\"", text);
+	if (name_len > K8S_HTTP_HEADER_NAME_MAX)
+		return fail_at(r, v, path, "a header name longer than %d characters",
+			       K8S_HTTP_HEADER_NAME_MAX);
+	if (h->has_value && !value_len)
+		return fail_at(r, v, path, "no value in \"%s\" (write the name alone to ask only "
+			       "for the header)", text);
+	if (value_len > K8S_HTTP_HEADER_VALUE_MAX)
+		return fail_at(r, v, path, "a header value longer than %d characters",
+			       K8S_HTTP_HEADER_VALUE_MAX);
+	for (size_t i = 0; i < value_len; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if ((c < ' ' && c != '\t') || c > '~')
+			return fail_at(r, v, path, "a header value of printable ASCII expected, got "
+				       "\"%s\"", text);
+	}
+	memcpy(h->name, text, name_len);
+	memcpy(h->value, value, value_len);
+	return 0;
+}
+
 /*
  * CiliumNetworkPolicy, its HTTP rules only: spec.endpointSelector and
- * spec.ingress[].toPorts[] with TCP ports and rules.http[] (method, path).
- * What Sluice would not enforce is refused rather than ignored: peers
- * (fromEndpoints, fromCIDR...: NetworkPolicy says who may connect),
- * headers, and paths with '*' anywhere but at the end.
+ * spec.ingress[].toPorts[] with TCP ports and rules.http[] (method, path,
+ * headers).  What Sluice would not enforce is refused rather than ignored:
+ * peers (fromEndpoints, fromCIDR...: NetworkPolicy says who may connect),
+ * headerMatches, host, and paths with '*' anywhere but at the end.
  */
 static int get_http_rule(struct reader *r, yaml_node_t *m, const char *path,
 			 struct k8s_http_rule *rule)
 {
-	char item[400], *star;
+	char item[400], sub[440], *star;
+	yaml_node_t *headers, *v;
 	int ret;
 
-	if (map_get(r, m, "headers") || map_get(r, m, "headerMatches") || map_get(r, m, "host"))
-		return fail_at(r, m, path, "only method and path are enforced (headers and host "
-			       "are not parsed by the datapath)");
+	if (map_get(r, m, "headerMatches") || map_get(r, m, "host"))
+		return fail_at(r, m, path, "only method, path and headers are enforced "
+			       "(headerMatches and host are not parsed by the datapath)");
 	if ((ret = get_str(r, m, path, "method", false, rule->method, sizeof(rule->method))) ||
-	    (ret = get_str(r, m, path, "path", false, rule->path, sizeof(rule->path))))
+	    (ret = get_str(r, m, path, "path", false, rule->path, sizeof(rule->path))) ||
+	    (ret = get_node(r, m, path, "headers", YAML_SEQUENCE_NODE, false, &headers)))
 		return ret;
+	join(item, sizeof(item), path, "headers");
+	if (seq_len(headers) > K8S_HTTP_HEADERS_MAX)
+		return fail_at(r, headers, item, "more than %d headers", K8S_HTTP_HEADERS_MAX);
+	for (size_t i = 0; i < seq_len(headers); i++) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", item, i);
+		if ((ret = seq_str(r, headers, i, sub, &v)) ||
+		    (ret = get_http_header(r, v, sub, &rule->headers[i])))
+			return ret;
+		rule->n_headers++;
+	}
 	for (const char *c = rule->method; *c; c++)
 		if (*c < 'A' || *c > 'Z') {
 			join(item, sizeof(item), path, "method");

@@ -168,15 +168,27 @@ struct k8s_netpol {
 
 /*
  * One toPorts[].rules.http[] entry: method (empty: any) and path, exact or,
- * with a trailing '*', a prefix.
+ * with a trailing '*', a prefix; headers the request must have, as Cilium
+ * reads them: "Name" (present) or "Name: value" / "Name value" (exactly).
  */
 #define K8S_HTTP_METHOD_MAX 8
 #define K8S_HTTP_PATH_MAX 64
+#define K8S_HTTP_HEADERS_MAX 8
+#define K8S_HTTP_HEADER_NAME_MAX 32
+#define K8S_HTTP_HEADER_VALUE_MAX 64
+
+struct k8s_http_header {
+	char name[K8S_HTTP_HEADER_NAME_MAX + 1];   /* as written */
+	char value[K8S_HTTP_HEADER_VALUE_MAX + 1]; /* without blanks around it */
+	bool has_value;
+};
 
 struct k8s_http_rule {
 	char method[K8S_HTTP_METHOD_MAX];
 	char path[K8S_HTTP_PATH_MAX];
 	bool prefix;
+	struct k8s_http_header headers[K8S_HTTP_HEADERS_MAX];
+	size_t n_headers;
 };
 
 struct k8s_http_port {
@@ -252,6 +264,8 @@ void k8s_store_free(struct k8s_store *s);
 
 /* "10.96.0.10", "fd00::a" */
 const char *k8s_ip_str(const struct k8s_ip *ip, char *buf, size_t size);
+/* "TCP", "UDP", "SCTP", "ICMP", "ICMPv6"; "?" for any other IPPROTO_ number. */
+const char *k8s_proto_name(uint8_t proto);
 int k8s_ip_parse(const char *text, struct k8s_ip *ip);
 bool k8s_ip_equal(const struct k8s_ip *a, const struct k8s_ip *b);
 /* The value of key in labels, or NULL. */

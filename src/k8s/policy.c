@@ -4,6 +4,7 @@
  * and identities of one node), so selection is a plain loop over
  * identities; the entries are sorted once at the end.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -556,6 +557,7 @@ static int compile_http(struct builder *b, const struct k8s_object *o)
 				h.rule.method_len = (uint8_t)strnlen(r->method, sizeof(r->method));
 				h.rule.path_len = (uint8_t)strnlen(r->path, sizeof(r->path));
 				h.rule.prefix = r->prefix;
+				h.src = r;
 				if (grow(&b->p->http, &b->cap_http, b->p->n_http, sizeof(*b->p->http)))
 					return -ENOMEM;
 				b->p->http[b->p->n_http++] = h;
@@ -579,6 +581,59 @@ static const struct k8s_http_entry *http_overflow(const struct k8s_policy *p)
 		run = i && !cmp_http(&p->http[i - 1], &p->http[i]) ? run + 1 : 1;
 		if (run > POL_HTTP_RULES_PER_PORT)
 			return &p->http[i];
+	}
+	return NULL;
+}
+
+/*
+ * The header a rule's entry asks for, as the datapath compares it: the name
+ * in lowercase (names are case-insensitive), the value as written.
+ */
+static struct pol_http_header http_header_of(const struct k8s_http_header *h)
+{
+	struct pol_http_header d = { .has_value = h->has_value };
+
+	d.name_len = (uint8_t)strlen(h->name);
+	d.value_len = (uint8_t)strlen(h->value);
+	for (size_t i = 0; i < d.name_len; i++)
+		d.name[i] = (char)tolower((unsigned char)h->name[i]);
+	memcpy(d.value, h->value, d.value_len);
+	return d;
+}
+
+_Static_assert(K8S_HTTP_HEADER_NAME_MAX == POL_HTTP_HEADER_NAME_MAX &&
+	       K8S_HTTP_HEADER_VALUE_MAX == POL_HTTP_HEADER_VALUE_MAX,
+	       "a header the manifest takes fits the datapath's");
+
+/*
+ * Each port's range of rules, and the distinct headers its rules require,
+ * one bit of pol_http_rule.headers each.  NULL, or the entry whose header
+ * is one too many for its port.
+ */
+static const struct k8s_http_entry *http_ports(struct k8s_policy *p)
+{
+	for (size_t i = 0; i < p->n_http; i++) {
+		struct k8s_http_entry *e = &p->http[i];
+		struct pol_http_range *range;
+
+		if (!i || cmp_http(&p->http[i - 1], e))
+			p->http_ports[p->n_http_ports++] = (struct k8s_http_port_entry){
+				.key = e->key, .range = { .first = (uint32_t)i },
+			};
+		range = &p->http_ports[p->n_http_ports - 1].range;
+		range->count++;
+		for (size_t h = 0; h < e->src->n_headers; h++) {
+			struct pol_http_header d = http_header_of(&e->src->headers[h]);
+			uint32_t k = 0;
+
+			while (k < range->n_headers && memcmp(&range->headers[k], &d, sizeof(d)))
+				k++;
+			if (k == POL_HTTP_HEADERS_PER_PORT)
+				return e;
+			if (k == range->n_headers)
+				range->headers[range->n_headers++] = d;
+			e->rule.headers |= 1u << k;
+		}
 	}
 	return NULL;
 }
@@ -667,6 +722,8 @@ int k8s_policy_build(const struct k8s_store *s, struct k8s_id_table *table, stru
 		     struct sluice_error *err)
 {
 	struct builder b = { .s = s, .table = table, .p = out };
+	const struct k8s_http_entry *h;
+	bool too_many_rules;
 	size_t n = 0;
 	int ret;
 
@@ -708,15 +765,26 @@ int k8s_policy_build(const struct k8s_store *s, struct k8s_id_table *table, stru
 			out->http[j] = out->http[j - 1];
 			out->http[j - 1] = t;
 		}
-	if (http_overflow(out)) {
-		const struct k8s_http_entry *h = http_overflow(out);
-		char what[2 * K8S_NAME_MAX + 64];
+	if (out->n_http && !(out->http_ports = calloc(out->n_http, sizeof(*out->http_ports)))) {
+		k8s_policy_free(out);
+		return sluice_fail(err, ENOMEM, "compiling the network policies: %s",
+				   strerror(ENOMEM));
+	}
+	h = http_overflow(out);
+	too_many_rules = h != NULL;
+	if (h || (h = http_ports(out))) {
+		char what[2 * K8S_NAME_MAX + 64], why[96];
 
 		snprintf(what, sizeof(what), "%s:%d: CiliumNetworkPolicy %s/%s", h->policy->file,
 			 h->policy->line, h->policy->ns, h->policy->name);
+		if (too_many_rules)
+			snprintf(why, sizeof(why), "more than %u HTTP rules on one port of a pod",
+				 POL_HTTP_RULES_PER_PORT);
+		else
+			snprintf(why, sizeof(why), "with the other rules of the same port of a pod, "
+				 "more than %u distinct headers required", POL_HTTP_HEADERS_PER_PORT);
 		k8s_policy_free(out);
-		return sluice_fail(err, EINVAL, "%s: more than %u HTTP rules on one port of a pod",
-				   what, POL_HTTP_RULES_PER_PORT);
+		return sluice_fail(err, EINVAL, "%s: %s", what, why);
 	}
 	/* one entry per key: the first rule that makes it, for `why` */
 	if (out->n_rules)
@@ -742,6 +810,7 @@ void k8s_policy_free(struct k8s_policy *p)
 	free(p->rules);
 	free(p->refs);
 	free(p->http);
+	free(p->http_ports);
 	memset(p, 0, sizeof(*p));
 }
 

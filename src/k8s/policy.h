@@ -31,7 +31,8 @@
  * - a CiliumNetworkPolicy's HTTP rules apply to requests to its ports of
  *   the pods (of its namespace) its endpointSelector selects, whoever
  *   sends them; several policies on one port are a union (at most
- *   POL_HTTP_RULES_PER_PORT rules).
+ *   POL_HTTP_RULES_PER_PORT rules, requiring at most
+ *   POL_HTTP_HEADERS_PER_PORT distinct headers between them).
  */
 
 /* Identity numbers handed out so far: kept by the agent from one apply to the next. */
@@ -83,6 +84,13 @@ struct k8s_http_entry {
 	struct pol_http_key key;
 	struct pol_http_rule rule;
 	const struct k8s_object *policy;
+	const struct k8s_http_rule *src;  /* the rule as the policy wrote it */
+};
+
+/* A pod's port with HTTP rules: where its rules are, the headers they require. */
+struct k8s_http_port_entry {
+	struct pol_http_key key;
+	struct pol_http_range range;
 };
 
 struct k8s_policy {
@@ -98,6 +106,8 @@ struct k8s_policy {
 	size_t n_refs;
 	struct k8s_http_entry *http;      /* sorted by key: a port's rules together */
 	size_t n_http;
+	struct k8s_http_port_entry *http_ports; /* sorted by key, each port of http once */
+	size_t n_http_ports;
 };
 
 int k8s_policy_build(const struct k8s_store *s, struct k8s_id_table *ids, struct k8s_policy *out,

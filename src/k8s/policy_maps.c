@@ -149,13 +149,28 @@ static int del_rule(const struct k8s_policy_maps *m, const void *e)
 
 static bool same_http(const struct k8s_policy *a, const struct k8s_policy *b)
 {
-	if (a->n_http != b->n_http)
+	if (a->n_http != b->n_http || a->n_http_ports != b->n_http_ports ||
+	    (a->n_http_ports &&
+	     memcmp(a->http_ports, b->http_ports, a->n_http_ports * sizeof(*a->http_ports))))
 		return false;
 	for (size_t i = 0; i < a->n_http; i++)
 		if (memcmp(&a->http[i].key, &b->http[i].key, sizeof(a->http[i].key)) ||
 		    memcmp(&a->http[i].rule, &b->http[i].rule, sizeof(a->http[i].rule)))
 			return false;
 	return true;
+}
+
+static int cmp_http_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct pol_http_key));
+}
+
+/* A port's entry in p->http_ports, NULL when it has no HTTP rules. */
+static const struct k8s_http_port_entry *http_port(const struct k8s_policy *p,
+						   const struct pol_http_key *key)
+{
+	return p->n_http_ports ? bsearch(key, p->http_ports, p->n_http_ports,
+					 sizeof(*p->http_ports), cmp_http_key) : NULL;
 }
 
 /*
@@ -174,26 +189,20 @@ static int sync_http(const struct k8s_policy_maps *m, const struct k8s_policy *n
 	for (uint32_t i = 0; i < next->n_http; i++)
 		if (bpf_map_update_elem(m->http_rules, &i, &next->http[i].rule, BPF_ANY))
 			return -errno;
-	for (size_t i = 0; i < next->n_http;) {
-		struct pol_http_range range = { .first = (uint32_t)i };
-
-		while (i < next->n_http &&
-		       !memcmp(&next->http[i].key, &next->http[range.first].key,
-			       sizeof(next->http[i].key)))
-			i++;
-		range.count = (uint32_t)i - range.first;
-		if (bpf_map_update_elem(m->http_ports, &next->http[range.first].key, &range, BPF_ANY))
+	for (size_t i = 0; i < next->n_http_ports; i++) {
+		if (bpf_map_update_elem(m->http_ports, &next->http_ports[i].key,
+					&next->http_ports[i].range, BPF_ANY))
 			return -errno;
 		++*n;
 	}
-	for (size_t i = 0; i < cur->n_http; i++) {
-		bool kept = false;
+	for (size_t i = 0; i < cur->n_http_ports; i++) {
+		const struct pol_http_key *key = &cur->http_ports[i].key;
 
-		for (size_t j = 0; j < next->n_http && !kept; j++)
-			kept = !memcmp(&cur->http[i].key, &next->http[j].key, sizeof(cur->http[i].key));
-		if (!kept && bpf_map_delete_elem(m->http_ports, &cur->http[i].key) && errno != ENOENT)
+		if (http_port(next, key))
+			continue;
+		if (bpf_map_delete_elem(m->http_ports, key) && errno != ENOENT)
 			return -errno;
-		*n += !kept;
+		++*n;
 	}
 	return 0;
 }
@@ -234,19 +243,6 @@ int k8s_policy_maps_sync(struct k8s_policy_maps *m, struct k8s_policy *next,
 	return 0;
 }
 
-static const char *proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "TCP";
-	case IPPROTO_UDP:
-		return "UDP";
-	case IPPROTO_SCTP:
-		return "SCTP";
-	}
-	return "?";
-}
-
 static const char *identity_name(const struct k8s_policy *p, uint32_t id, char *buf, size_t size)
 {
 	const struct k8s_identity *i = k8s_policy_identity(p, id);
@@ -268,11 +264,11 @@ static const char *rule_ports(const struct pol_key *k, char *buf, size_t size)
 	if (k->prefixlen <= POL_KEY_PREFIX_PROTO)
 		snprintf(buf, size, "any protocol");
 	else if (k->prefixlen <= POL_KEY_PREFIX_PORT)
-		snprintf(buf, size, "%s any port", proto_name(k->proto));
+		snprintf(buf, size, "%s any port", k8s_proto_name(k->proto));
 	else if (bits == 16)
-		snprintf(buf, size, "%s %" PRIu32, proto_name(k->proto), lo);
+		snprintf(buf, size, "%s %" PRIu32, k8s_proto_name(k->proto), lo);
 	else
-		snprintf(buf, size, "%s %" PRIu32 "-%" PRIu32, proto_name(k->proto), lo,
+		snprintf(buf, size, "%s %" PRIu32 "-%" PRIu32, k8s_proto_name(k->proto), lo,
 			 lo + (1u << (16 - bits)) - 1);
 	return buf;
 }
@@ -283,6 +279,45 @@ static const char *ref_name(const struct k8s_rule_ref *r, char *buf, size_t size
 	if (snprintf(buf, size, "NetworkPolicy %s/%s %s[%zu]", r->policy->ns, r->policy->name,
 		     r->egress ? "egress" : "ingress", r->index) >= (int)size)
 		buf[size - 2] = '~';
+	return buf;
+}
+
+/* Header i of a port's range as the datapath compares it: "x-token: s3cret" or "x-probe". */
+static const char *header_text(const struct pol_http_header *h, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.*s%s%.*s", h->name_len, h->name, h->has_value ? ": " : "",
+		 h->value_len, h->value);
+	return buf;
+}
+
+/* " with headers a, b: c" for a rule that requires some, else "". */
+static const char *rule_headers(const struct k8s_policy *p, const struct k8s_http_entry *e,
+				char *buf, size_t size)
+{
+	const struct k8s_http_port_entry *port = http_port(p, &e->key);
+	char one[POL_HTTP_HEADER_NAME_MAX + POL_HTTP_HEADER_VALUE_MAX + 4];
+	size_t len = 0;
+
+	*buf = 0;
+	for (uint32_t i = 0; port && i < port->range.n_headers && len < size; i++)
+		if (e->rule.headers & (1u << i))
+			len += (size_t)snprintf(buf + len, size - len, "%s%s",
+						len ? ", " : " with headers ",
+						header_text(&port->range.headers[i], one,
+							    sizeof(one)));
+	return buf;
+}
+
+/* A rule as `policy` and `why` show it: "GET /health with headers x-probe  by ..." */
+static const char *http_rule_text(const struct k8s_policy *p, const struct k8s_http_entry *e,
+				  char *buf, size_t size)
+{
+	char headers[1024];
+
+	snprintf(buf, size, "%s %s%s%s  by CiliumNetworkPolicy %s/%s",
+		 e->rule.method_len ? e->rule.method : "(any method)", e->rule.path,
+		 e->rule.prefix ? "*" : "", rule_headers(p, e, headers, sizeof(headers)),
+		 e->policy->ns, e->policy->name);
 	return buf;
 }
 
@@ -345,6 +380,7 @@ static void show_json(const struct k8s_policy_maps *m, const uint64_t *sums, FIL
 		json_array_begin(j, "http");
 		for (size_t h = 0; h < p->n_http; h++) {
 			const struct k8s_http_entry *e = &p->http[h];
+			const struct k8s_http_port_entry *port = http_port(p, &e->key);
 
 			if (e->key.endpoint != ep->endpoint)
 				continue;
@@ -353,6 +389,12 @@ static void show_json(const struct k8s_policy_maps *m, const uint64_t *sums, FIL
 			json_string(j, "method", e->rule.method);
 			json_string(j, "path", e->rule.path);
 			json_bool(j, "prefix", e->rule.prefix);
+			json_array_begin(j, "headers");
+			for (uint32_t i = 0; port && i < port->range.n_headers; i++)
+				if (e->rule.headers & (1u << i))
+					json_string(j, NULL, header_text(&port->range.headers[i],
+									 buf, sizeof(buf)));
+			json_array_end(j);
 			snprintf(buf, sizeof(buf), "CiliumNetworkPolicy %s/%s", e->policy->ns,
 				 e->policy->name);
 			json_string(j, "by", buf);
@@ -373,7 +415,7 @@ static void show_json(const struct k8s_policy_maps *m, const uint64_t *sums, FIL
 static void show_text(const struct k8s_policy_maps *m, const uint64_t *sums, FILE *out)
 {
 	const struct k8s_policy *p = &m->cur;
-	char a[256], b[256], c[256];
+	char a[256], b[256], c[256], rule[2048];
 
 	fprintf(out, "identities (%zu):\n", p->n_ids);
 	for (size_t i = 0; i < p->n_ids; i++)
@@ -403,10 +445,8 @@ static void show_text(const struct k8s_policy_maps *m, const uint64_t *sums, FIL
 
 			if (e->key.endpoint != ep->endpoint)
 				continue;
-			fprintf(out, "    http on TCP %u: %s %s%s  by CiliumNetworkPolicy %s/%s\n",
-				ntohs(e->key.port), e->rule.method_len ? e->rule.method : "(any method)",
-				e->rule.path, e->rule.prefix ? "*" : "", e->policy->ns,
-				e->policy->name);
+			fprintf(out, "    http on TCP %u: %s\n", ntohs(e->key.port),
+				http_rule_text(p, e, rule, sizeof(rule)));
 		}
 	}
 	fprintf(out, "datapath:");
@@ -458,6 +498,23 @@ static void why_side(const struct k8s_policy *p, const struct k8s_side *s, const
 	fprintf(out, "\n");
 }
 
+/* The HTTP rules every request on a connection to ep's TCP port must then pass. */
+static void why_http(const struct k8s_policy *p, const struct k8s_endpoint_policy *ep,
+		     uint16_t port, FILE *out)
+{
+	struct pol_http_key key = { .endpoint = ep->endpoint, .port = htons(port) };
+	const struct k8s_http_port_entry *e = http_port(p, &key);
+	char rule[2048];
+
+	if (!e)
+		return;
+	fprintf(out, "then each request on the connection must match an HTTP rule of %s/%s on "
+		"TCP %u, or it is reset:\n", ep->pod->ns, ep->pod->name, port);
+	for (uint32_t i = 0; i < e->range.count; i++)
+		fprintf(out, "  %s\n", http_rule_text(p, &p->http[e->range.first + i], rule,
+						       sizeof(rule)));
+}
+
 int k8s_policy_maps_why(const struct k8s_policy_maps *m, const char *args, FILE *out,
 			struct sluice_error *err)
 {
@@ -468,7 +525,7 @@ int k8s_policy_maps_why(const struct k8s_policy_maps *m, const char *args, FILE 
 	uint8_t proto;
 
 	if (sscanf(args, "%63[^,],%63[^,],%u,%7s", src_s, dst_s, &port, proto_s) != 4 ||
-	    k8s_ip_parse(src_s, &src) || k8s_ip_parse(dst_s, &dst) || !port || port > 65535 ||
+	    k8s_ip_parse(src_s, &src) || k8s_ip_parse(dst_s, &dst) || port > 65535 ||
 	    src.family != dst.family)
 		return sluice_fail(err, EINVAL, "why: expected SRC,DST,PORT,PROTO, two addresses of "
 				   "one family, got \"%s\"", args);
@@ -476,13 +533,35 @@ int k8s_policy_maps_why(const struct k8s_policy_maps *m, const char *args, FILE 
 		proto = IPPROTO_TCP;
 	else if (!strcmp(proto_s, "udp"))
 		proto = IPPROTO_UDP;
+	else if (!strcmp(proto_s, "sctp"))
+		proto = IPPROTO_SCTP;
+	else if (!strcmp(proto_s, "icmp"))
+		proto = src.family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 	else
-		return sluice_fail(err, EINVAL, "why: protocol tcp or udp, got \"%s\"", proto_s);
+		return sluice_fail(err, EINVAL, "why: protocol tcp, udp, sctp or icmp, got \"%s\"",
+				   proto_s);
+	/* ICMP has no ports: only rules without ports allow it (the datapath's echo) */
+	if (!port != (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6))
+		return sluice_fail(err, EINVAL, "why: PORT is 1-65535 for tcp, udp and sctp, 0 for "
+				   "icmp, got %u", port);
+	if (port)
+		fprintf(out, "%s -> %s %s/%u (a new connection; replies of allowed ones always "
+			"pass)\n", src_s, dst_s, k8s_proto_name(proto), port);
+	else
+		fprintf(out, "%s -> %s %s echo request (only rules without ports allow ICMP; "
+			"replies and errors about allowed flows always pass)\n", src_s, dst_s,
+			k8s_proto_name(proto));
+	/* the datapath sees this only through a service, as a hairpin flow */
+	if (k8s_ip_equal(&src, &dst)) {
+		fprintf(out, "allowed: a pod reaching itself (through a service: hairpin) is never "
+			"policed\nverdict: allowed\n");
+		return 0;
+	}
 	k8s_policy_check(&m->cur, &src, &dst, proto, (uint16_t)port, &eg, &in);
-	fprintf(out, "%s -> %s %s/%u (a new connection; replies of allowed ones always pass)\n",
-		src_s, dst_s, proto_name(proto), port);
 	why_side(&m->cur, &eg, "egress", &src, out);
 	why_side(&m->cur, &in, "ingress", &dst, out);
+	if (eg.allowed && in.allowed && proto == IPPROTO_TCP && in.ep)
+		why_http(&m->cur, in.ep, (uint16_t)port, out);
 	fprintf(out, "verdict: %s\n", eg.allowed && in.allowed ? "allowed" : "denied");
 	return 0;
 }

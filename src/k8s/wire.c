@@ -195,12 +195,11 @@ static int read_all(int fd, char **out, size_t *len)
 	return 0;
 }
 
-int k8s_call(const char *socket_path, const struct k8s_request *req, bool *ok, char **reply,
+int k8s_send(const char *socket_path, const struct k8s_request *req, int *out,
 	     struct sluice_error *err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	char head[128], *text = NULL, *nl;
-	size_t len;
+	char head[128];
 	int fd, ret = 0;
 
 	if (strlen(socket_path) >= sizeof(addr.sun_path))
@@ -212,7 +211,8 @@ int k8s_call(const char *socket_path, const struct k8s_request *req, bool *ok, c
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
 		ret = sluice_fail(err, errno, "no agent at %s (%s): start one with `sluice k8s agent`",
 				  socket_path, strerror(errno));
-		goto out;
+		close(fd);
+		return ret;
 	}
 	snprintf(head, sizeof(head), "%s %s\n%zu\n", req->verb, req->arg, req->n_files);
 	ret = k8s_write_all(fd, head, strlen(head));
@@ -225,10 +225,23 @@ int k8s_call(const char *socket_path, const struct k8s_request *req, bool *ok, c
 			ret = k8s_write_all(fd, f->data, f->len);
 	}
 	if (ret) {
-		ret = sluice_fail(err, -ret, "sending to the agent: %s", strerror(-ret));
-		goto out;
+		close(fd);
+		return sluice_fail(err, -ret, "sending to the agent: %s", strerror(-ret));
 	}
 	shutdown(fd, SHUT_WR);
+	*out = fd;
+	return 0;
+}
+
+int k8s_call(const char *socket_path, const struct k8s_request *req, bool *ok, char **reply,
+	     struct sluice_error *err)
+{
+	char *text = NULL, *nl;
+	size_t len;
+	int fd, ret = k8s_send(socket_path, req, &fd, err);
+
+	if (ret)
+		return ret;
 	if ((ret = read_all(fd, &text, &len))) {
 		ret = sluice_fail(err, -ret, "reading the agent's reply: %s", strerror(-ret));
 		goto out;

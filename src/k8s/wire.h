@@ -14,7 +14,9 @@
  *             down its writing side
  *   reply:    "ok\n" or "error\n", then the text to show, until EOF
  * The files travel whole so that the agent's messages name them as the
- * user wrote them.
+ * user wrote them.  One exception: "flows" answers "ok\n", "flows SIZE\n"
+ * and binary records (struct k8s_flow), and with its follow filter keeps
+ * the connection open for new ones (agent.c).
  */
 
 #define K8S_DEFAULT_SOCKET "/run/sluice/k8s.sock"
@@ -42,6 +44,12 @@ int k8s_files_read(const char *path, struct k8s_file **files, size_t *n,
 		   struct sluice_error *err);
 void k8s_files_free(struct k8s_file *files, size_t n);
 
+/*
+ * The client side, for a reply read as it comes (`sluice flows --follow`):
+ * connect, send the request, shut the writing side; *fd is the agent's.
+ */
+int k8s_send(const char *socket_path, const struct k8s_request *req, int *fd,
+	     struct sluice_error *err);
 /* The client side: send the request, return the agent's reply (text in *reply, malloc'd). */
 int k8s_call(const char *socket_path, const struct k8s_request *req, bool *ok, char **reply,
 	     struct sluice_error *err);

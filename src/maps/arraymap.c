@@ -125,6 +125,11 @@ static void *array_elem_lookup(struct sluice_map *map, const void *key, unsigned
 	return index < map->max_entries ? array_elem(map, index) : NULL;
 }
 
+uint8_t *array_values(const struct sluice_map *map)
+{
+	return map->type == BPF_MAP_TYPE_ARRAY ? array_elem(map, 0) : NULL;
+}
+
 static void *percpu_array_elem_lookup(struct sluice_map *map, const void *key, unsigned cpu)
 {
 	uint32_t index = key_index(key);

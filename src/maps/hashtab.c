@@ -5,8 +5,9 @@
  *
  * The state is a struct htab, the buckets (a power of 2 of them, at least
  * max_entries) and a pool of max_entries elements, allocated at create
- * unless BPF_F_NO_PREALLOC.  Keys hash with jhash and a random seed (0 with
- * BPF_F_ZERO_SEED), as the kernel's do.
+ * unless BPF_F_NO_PREALLOC.  Keys hash with a random seed (0 with
+ * BPF_F_ZERO_SEED), as the kernel's do, but not with the kernel's jhash:
+ * see htab_hash.
  *
  * Concurrency.  A bucket is a seq_lock word and the first element of its
  * chain.  Writers hold the bucket's lock.  Lookups walk the chain without it
@@ -40,7 +41,6 @@
 #include <unistd.h>
 
 #include "errmsg.h"
-#include "jhash.h"
 #include "lock.h"
 #include "map.h"
 
@@ -192,10 +192,61 @@ static void htab_init(struct sluice_map *map)
 		  (h->map_flags & BPF_F_NO_PREALLOC) ? 0 : h->max_entries);
 }
 
+/* ---- hashing --------------------------------------------------------------- */
+
+/*
+ * Keys hash with wyhash's multiply-and-fold (Wang Yi's wyhash, public
+ * domain): two 8-byte words of the key multiplied into 128 bits whose
+ * halves are XORed, once per 16 bytes, the seed and the length in the
+ * words.  A program's lookup waits for the hash before it can touch its
+ * bucket, and for a key of up to 16 bytes this is one multiply, some five
+ * cycles, where jhash is a chain of some thirty dependent additions, XORs
+ * and rotations.  The seed in both words keeps a key from zeroing the
+ * product for every seed.  Nothing outside the map sees the hash: the
+ * kernel's walk order differs from Sluice's anyway.
+ */
+#define HTAB_P0 0xa0761d6478bd642full
+#define HTAB_P1 0xe7037ed1a0b428dbull
+
+static inline uint64_t htab_mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* n bytes at p, 1 to 8 of them, as a little-endian word. */
+static inline __attribute__((always_inline)) uint64_t htab_word(const uint8_t *p, uint32_t n)
+{
+	uint64_t w = 0;
+
+	memcpy(&w, p, n < 8 ? n : 8);
+	return w;
+}
+
+/* Inlined where size is a constant (the sized lookups): the loop unrolls. */
+static inline __attribute__((always_inline)) uint32_t htab_hash(const void *key, uint32_t size,
+								uint32_t seed)
+{
+	const uint8_t *p = key;
+	uint64_t h = (seed ^ HTAB_P0) + ((uint64_t)size << 32);
+	uint32_t n = size;
+
+	for (; n > 16; n -= 16, p += 16)
+		h = htab_mum(htab_word(p, 8) ^ HTAB_P1 ^ seed, htab_word(p + 8, 8) ^ h);
+	h = htab_mum(htab_word(p, n) ^ HTAB_P1 ^ seed, (n > 8 ? htab_word(p + 8, n - 8) : 0) ^ h);
+	return (uint32_t)(h ^ h >> 32);
+}
+
 /* ---- chains -------------------------------------------------------------- */
 
-/* Keys of 4 and 8 bytes, the common ones, compare without a call to memcmp. */
-static bool key_equal(const void *a, const void *b, uint32_t size)
+/*
+ * Keys of 4 and 8 bytes, the common ones, compare without a call to memcmp;
+ * inlined where size is a constant (the sized lookups below), so do the
+ * others.
+ */
+static inline __attribute__((always_inline)) bool key_equal(const void *a, const void *b,
+							   uint32_t size)
 {
 	uint64_t x, y;
 	uint32_t x4, y4;
@@ -215,23 +266,32 @@ static bool key_equal(const void *a, const void *b, uint32_t size)
 }
 
 /*
- * The element of b's chain that holds key (index + 1), or 0.  Without the
- * bucket lock the answer stands only if the bucket's count did not move.
+ * The element of b's chain that holds key, or NULL; where idx is not NULL,
+ * *idx gets its index + 1 (0 when there is none).  Without the bucket lock
+ * the answer stands only if the bucket's count did not move.
  */
-static uint32_t chain_find(const struct sluice_map *map, const struct htab *ht,
-			   const struct bucket *b, uint32_t hash, const void *key)
+static inline __attribute__((always_inline)) struct htab_elem *
+chain_find(const struct sluice_map *map, const struct htab *ht, const struct bucket *b,
+	   uint32_t hash, const void *key, uint32_t key_size, uint32_t *idx)
 {
-	uint32_t idx = __atomic_load_n(&b->head, __ATOMIC_ACQUIRE);
+	/* read once: the acquire loads below would make the compiler reread them */
+	uint32_t capacity = ht->pool.capacity, elem_size = ht->pool.elem_size;
+	uint8_t *elems = map->base + ht->pool.off;
+	uint32_t i = __atomic_load_n(&b->head, __ATOMIC_ACQUIRE);
 
-	for (uint32_t steps = 0; idx && idx <= ht->pool.capacity &&
-				 steps < ht->pool.capacity; steps++) {
-		struct htab_elem *e = elem_at(map, ht, idx);
+	for (uint32_t steps = 0; i && i <= capacity && steps < capacity; steps++) {
+		struct htab_elem *e = (struct htab_elem *)(elems + (uint64_t)(i - 1) * elem_size);
 
-		if (e->hash == hash && key_equal(e->key, key, map->key_size))
-			return idx;
-		idx = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
+		if (e->hash == hash && key_equal(e->key, key, key_size)) {
+			if (idx)
+				*idx = i;
+			return e;
+		}
+		i = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
 	}
-	return 0;
+	if (idx)
+		*idx = 0;
+	return NULL;
 }
 
 /* Under the bucket lock: readers see the element whole once it is linked. */
@@ -254,17 +314,28 @@ static void chain_unlink(const struct sluice_map *map, const struct htab *ht,
 	__atomic_store_n(&e->linked, 0, __ATOMIC_RELEASE);
 }
 
-/* The element holding key, found without locks (index + 1, or 0). */
-static uint32_t htab_find(const struct sluice_map *map, const void *key)
+/* The element holding key, found without locks (*idx as chain_find's). */
+static inline __attribute__((always_inline)) struct htab_elem *
+htab_find_sized(const struct sluice_map *map, const void *key, uint32_t key_size, uint32_t *idx)
 {
 	const struct htab *ht = htab_of(map);
-	uint32_t hash = jhash_key(key, map->key_size, ht->seed), idx, s;
+	uint32_t hash = htab_hash(key, key_size, ht->seed), s;
 	const struct bucket *b = bucket_of(map, ht, hash);
+	struct htab_elem *e;
 
 	do {
 		s = seq_read_begin(&b->seq);
-		idx = chain_find(map, ht, b, hash, key);
+		e = chain_find(map, ht, b, hash, key, key_size, idx);
 	} while (seq_read_retry(&b->seq, s));
+	return e;
+}
+
+/* The index + 1 of the element holding key, or 0. */
+static uint32_t htab_find(const struct sluice_map *map, const void *key)
+{
+	uint32_t idx;
+
+	htab_find_sized(map, key, map->key_size, &idx);
 	return idx;
 }
 
@@ -440,17 +511,16 @@ static int htab_update_elem(struct sluice_map *map, const void *key, const void 
 		/* not there: insert it under the bucket lock, as without the flag */
 	}
 
-	hash = jhash_key(key, map->key_size, ht->seed);
+	hash = htab_hash(key, map->key_size, ht->seed);
 	b = bucket_of(map, ht, hash);
 	if (lru)
 		seq_lock(&ht->lru_lock);
 	seq_lock(&b->seq);
-	idx = chain_find(map, ht, b, hash, key);
+	e = chain_find(map, ht, b, hash, key, map->key_size, &idx);
 	ret = check_flags(idx, flags, err);
 	if (ret)
 		goto out;
-	if (idx) {
-		e = elem_at(map, ht, idx);
+	if (e) {
 		*replaced = held_id(map, elem_value(ht, e));
 		store_value(map, elem_value(ht, e), value, flags, cpu, false);
 		if (lru)
@@ -502,17 +572,16 @@ static int htab_remove(struct sluice_map *map, const void *key, void *value, uin
 		       struct sluice_error *err)
 {
 	struct htab *ht = htab_of(map);
-	uint32_t hash = jhash_key(key, map->key_size, ht->seed), idx, held = 0;
+	uint32_t hash = htab_hash(key, map->key_size, ht->seed), idx, held = 0;
 	struct bucket *b = bucket_of(map, ht, hash);
 	bool lru = type_lru(map->type);
+	struct htab_elem *e;
 
 	if (lru)
 		seq_lock(&ht->lru_lock);
 	seq_lock(&b->seq);
-	idx = chain_find(map, ht, b, hash, key);
-	if (idx) {
-		struct htab_elem *e = elem_at(map, ht, idx);
-
+	e = chain_find(map, ht, b, hash, key, map->key_size, &idx);
+	if (e) {
 		if (value)
 			load_value(map, value, elem_value(ht, e), flags);
 		held = held_id(map, elem_value(ht, e));
@@ -548,30 +617,83 @@ static int htab_lookup(struct sluice_map *map, const void *key, void *value, uin
 		       struct sluice_error *err)
 {
 	struct htab *ht = htab_of(map);
-	uint32_t hash = jhash_key(key, map->key_size, ht->seed), idx, s;
+	uint32_t hash = htab_hash(key, map->key_size, ht->seed), s;
 	const struct bucket *b = bucket_of(map, ht, hash);
+	struct htab_elem *e;
 
 	do {
 		s = seq_read_begin(&b->seq);
-		idx = chain_find(map, ht, b, hash, key);
-		if (idx)
-			load_value(map, value, elem_value(ht, elem_at(map, ht, idx)), flags);
+		e = chain_find(map, ht, b, hash, key, map->key_size, NULL);
+		if (e)
+			load_value(map, value, elem_value(ht, e), flags);
 	} while (seq_read_retry(&b->seq, s));
-	return idx ? 0 : sluice_fail(err, ENOENT, "no such key");
+	return e ? 0 : sluice_fail(err, ENOENT, "no such key");
+}
+
+/* What a program's lookup that found idx (0: nothing) gets: the value; LRU maps count the use. */
+static uint8_t *htab_found(struct sluice_map *map, uint32_t idx)
+{
+	struct htab *ht = htab_of(map);
+
+	if (!idx)
+		return NULL;
+	if (type_lru(map->type))
+		lru_touch(map, ht, idx);
+	return elem_value(ht, elem_at(map, ht, idx));
+}
+
+/*
+ * Program lookups in plain hash maps specialised by key size, for the
+ * sizes flow and address keys have: with the size a constant, the hash's
+ * loop unrolls and the key compare is a few loads instead of a call to
+ * memcmp, and with no LRU list to touch the lookup calls nothing.  A
+ * handle picks its map's when it is opened (map->lookup).
+ */
+#define HTAB_KEY_SIZES(X) X(4) X(8) X(12) X(16) X(20) X(24) X(32) X(40)
+
+#define HTAB_SIZED_LOOKUP(n)                                                   \
+	static void *htab_lookup_##n(struct sluice_map *map, const void *key)     \
+	{                                                                      \
+		struct htab_elem *e = htab_find_sized(map, key, n, NULL);      \
+                                                                               \
+		return e ? elem_value(htab_of(map), e) : NULL;                 \
+	}
+HTAB_KEY_SIZES(HTAB_SIZED_LOOKUP)
+#undef HTAB_SIZED_LOOKUP
+
+static void *htab_lookup_any_size(struct sluice_map *map, const void *key)
+{
+	return htab_found(map, htab_find(map, key));
+}
+
+static map_lookup_fn htab_pick_lookup(const struct sluice_map *map)
+{
+	switch (map->key_size) {
+#define HTAB_SIZE_CASE(n) case n: return htab_lookup_##n;
+	HTAB_KEY_SIZES(HTAB_SIZE_CASE)
+#undef HTAB_SIZE_CASE
+	default:
+		return htab_lookup_any_size;
+	}
+}
+
+/* LRU maps: every lookup may move the element up the list, whatever its key. */
+static map_lookup_fn htab_lru_pick_lookup(const struct sluice_map *map)
+{
+	(void)map;
+	return htab_lookup_any_size;
 }
 
 static void *htab_elem_lookup(struct sluice_map *map, const void *key, unsigned cpu)
 {
-	struct htab *ht = htab_of(map);
-	uint32_t idx = htab_find(map, key);
 	uint8_t *v;
 
-	if (!idx || cpu >= map->ncpus)
+	if (cpu >= map->ncpus)
 		return NULL;
-	if (type_lru(map->type))
-		lru_touch(map, ht, idx);
-	v = elem_value(ht, elem_at(map, ht, idx));
-	return map->ops->percpu ? v + (size_t)cpu * map->value_stride : v;
+	if (map->lookup)
+		return map->lookup(map, key);
+	v = htab_found(map, htab_find(map, key));
+	return v && map->ops->percpu ? v + (size_t)cpu * map->value_stride : v;
 }
 
 /* The key of the first element of bucket n onward into next_key; -ENOENT past the end. */
@@ -606,20 +728,20 @@ static int htab_get_next_key(struct sluice_map *map, const void *key, void *next
 	uint32_t n = 0;
 
 	if (key) {
-		uint32_t hash = jhash_key(key, map->key_size, ht->seed), idx, next = 0, s;
+		uint32_t hash = htab_hash(key, map->key_size, ht->seed), next = 0, s;
 		const struct bucket *b = bucket_of(map, ht, hash);
+		struct htab_elem *e;
 
 		do {
 			s = seq_read_begin(&b->seq);
-			idx = chain_find(map, ht, b, hash, key);
-			next = idx ? __atomic_load_n(&elem_at(map, ht, idx)->next, __ATOMIC_ACQUIRE)
-				   : 0;
+			e = chain_find(map, ht, b, hash, key, map->key_size, NULL);
+			next = e ? __atomic_load_n(&e->next, __ATOMIC_ACQUIRE) : 0;
 			if (next && next <= ht->pool.capacity)
 				memcpy(next_key, elem_at(map, ht, next)->key, map->key_size);
 		} while (seq_read_retry(&b->seq, s));
 		if (next)
 			return 0;
-		if (idx)
+		if (e)
 			n = (hash & (ht->n_buckets - 1)) + 1;
 	}
 	if (first_key_from(map, n, next_key))
@@ -707,9 +829,9 @@ static void htab_of_maps_release(struct sluice_map *map)
 	.for_each = htab_for_each,                   \
 	.meta_equal = map_meta_equal
 
-const struct map_ops htab_map_ops = { HTAB_VALUE_OPS };
+const struct map_ops htab_map_ops = { HTAB_VALUE_OPS, .pick_lookup = htab_pick_lookup };
 const struct map_ops htab_percpu_map_ops = { .percpu = true, HTAB_VALUE_OPS };
-const struct map_ops htab_lru_map_ops = { HTAB_VALUE_OPS };
+const struct map_ops htab_lru_map_ops = { HTAB_VALUE_OPS, .pick_lookup = htab_lru_pick_lookup };
 const struct map_ops htab_lru_percpu_map_ops = { .percpu = true, HTAB_VALUE_OPS };
 
 const struct map_ops htab_of_maps_map_ops = {

@@ -7,9 +7,9 @@
 
 /*
  * Bob Jenkins' lookup3 hash (public domain, May 2006) in the form the
- * kernel's <linux/jhash.h> gives it: jhash over bytes, jhash2 over 32-bit
- * words.  The hash maps use it as the kernel's htab does, and the stack
- * map with seed 0 so that a stack gets the id the kernel would give it.
+ * kernel's <linux/jhash.h> gives it over 32-bit words, jhash2.  The stack
+ * map uses it with seed 0 so that a stack gets the id the kernel would
+ * give it.  (The hash maps have a hash of their own: see hashtab.c.)
  */
 
 #define JHASH_INITVAL 0xdeadbeefu
@@ -73,47 +73,6 @@ static inline uint32_t jhash2(const void *key, uint32_t length, uint32_t initval
 		break;
 	}
 	return c;
-}
-
-static inline uint32_t jhash(const void *key, uint32_t length, uint32_t initval)
-{
-	const uint8_t *k = key;
-	uint32_t a, b, c;
-
-	a = b = c = JHASH_INITVAL + length + initval;
-	while (length > 12) {
-		a += jhash_get32(k);
-		b += jhash_get32(k + 4);
-		c += jhash_get32(k + 8);
-		JHASH_MIX(a, b, c);
-		length -= 12;
-		k += 12;
-	}
-	switch (length) {
-	case 12: c += (uint32_t)k[11] << 24; /* fall through */
-	case 11: c += (uint32_t)k[10] << 16; /* fall through */
-	case 10: c += (uint32_t)k[9] << 8;   /* fall through */
-	case 9:  c += k[8];                  /* fall through */
-	case 8:  b += (uint32_t)k[7] << 24;  /* fall through */
-	case 7:  b += (uint32_t)k[6] << 16;  /* fall through */
-	case 6:  b += (uint32_t)k[5] << 8;   /* fall through */
-	case 5:  b += k[4];                  /* fall through */
-	case 4:  a += (uint32_t)k[3] << 24;  /* fall through */
-	case 3:  a += (uint32_t)k[2] << 16;  /* fall through */
-	case 2:  a += (uint32_t)k[1] << 8;   /* fall through */
-	case 1:  a += k[0];
-		JHASH_FINAL(a, b, c);
-		break;
-	default:
-		break;
-	}
-	return c;
-}
-
-/* The kernel's htab_map_hash: words when the key is a whole number of them. */
-static inline uint32_t jhash_key(const void *key, uint32_t len, uint32_t seed)
-{
-	return len % 4 == 0 ? jhash2(key, len / 4, seed) : jhash(key, len, seed);
 }
 
 #endif

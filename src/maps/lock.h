@@ -58,7 +58,11 @@ static inline void seq_unlock(uint32_t *word)
 	__atomic_fetch_add(word, 1, __ATOMIC_RELEASE);
 }
 
-static inline uint32_t seq_read_begin(const uint32_t *word)
+/*
+ * A writer holds the word: wait for it.  Out of line and cold, so that a
+ * reader's fast path, a lookup, needs no registers kept across a call.
+ */
+static __attribute__((noinline, cold, unused)) uint32_t seq_read_wait(const uint32_t *word)
 {
 	unsigned spins = 0;
 	uint32_t s;
@@ -66,6 +70,13 @@ static inline uint32_t seq_read_begin(const uint32_t *word)
 	while ((s = __atomic_load_n(word, __ATOMIC_ACQUIRE)) & 1)
 		lock_backoff(&spins);
 	return s;
+}
+
+static inline uint32_t seq_read_begin(const uint32_t *word)
+{
+	uint32_t s = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+	return __builtin_expect(s & 1, 0) ? seq_read_wait(word) : s;
 }
 
 /* True when a writer ran since seq_read_begin returned s: read again. */

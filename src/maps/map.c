@@ -274,6 +274,7 @@ void map_handle_init(struct sluice_map *map)
 	map->fd_flags = h->fd_flags;
 	map->ncpus = h->ncpus;
 	map->spin_lock_off = h->spin_lock_off;
+	map->lookup = map->ops->pick_lookup ? map->ops->pick_lookup(map) : NULL;
 }
 
 void sluice_map_get_info(const struct sluice_map *map, struct sluice_map_info *info)

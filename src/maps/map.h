@@ -27,7 +27,7 @@
 #define MAP_PAGE 4096u
 #define MAP_STATE_OFF MAP_PAGE /* keeps a family's pages page-aligned (ring buffer) */
 #define MAP_MAGIC 0x50414d4543495553ull /* "SUICEMAP" */
-#define MAP_VERSION 1
+#define MAP_VERSION 2 /* 2: hash maps place keys by htab_hash, no longer jhash */
 #define MAP_NO_SPIN_LOCK UINT32_MAX
 
 /* The kernel's limits that map creation checks against. */
@@ -70,6 +70,12 @@ struct map_hdr {
 	char name[BPF_OBJ_NAME_LEN_MAX];
 };
 
+/*
+ * A program's lookup in a map whose answer does not depend on the CPU (any
+ * map but the per-CPU ones): the value for key, or NULL.
+ */
+typedef void *(*map_lookup_fn)(struct sluice_map *map, const void *key);
+
 /* One process's handle.  The fields after `ops` copy the header's constants. */
 struct sluice_map {
 	uint8_t *base;         /* the file, mapped */
@@ -85,6 +91,9 @@ struct sluice_map {
 	uint32_t fd_flags;
 	uint32_t ncpus;
 	uint32_t spin_lock_off;
+	/* the family's lookup for this map (its key size), which a JIT calls
+	 * directly; NULL when the family has none (ops->pick_lookup) */
+	map_lookup_fn lookup;
 	int fd;                /* kept to grow pools (map_reserve) */
 	size_t mapped;         /* bytes mapped: size + mirror */
 	bool creator;
@@ -124,6 +133,8 @@ struct map_ops {
 
 	/* the program side; elem_delete is `delete` with no message */
 	void *(*elem_lookup)(struct sluice_map *map, const void *key, unsigned cpu);
+	/* elem_lookup on any CPU, chosen for the map (NULL: none, as per-CPU maps) */
+	map_lookup_fn (*pick_lookup)(const struct sluice_map *map);
 	long (*elem_update)(struct sluice_map *map, const void *key, const void *value,
 			    uint64_t flags, unsigned cpu);
 	/* keyless maps (queue, stack): bpf(2) update/lookup/lookup_and_delete too */
@@ -213,6 +224,14 @@ static inline void *pool_elem(const struct sluice_map *map, const struct map_poo
 {
 	return map->base + pool->off + (uint64_t)idx * pool->elem_size;
 }
+
+/*
+ * Where a program's lookups in an array map (BPF_MAP_TYPE_ARRAY) find
+ * their values: index i's at the result + i * value_stride, for i below
+ * max_entries, as the kernel's array_map_gen_lookup computes them inline.
+ * NULL for any other type.
+ */
+uint8_t *array_values(const struct sluice_map *map);
 
 /* fd_array_map_alloc_check (arraymap.c): 4-byte values, no *_PROG access flags. */
 int fd_array_alloc_check(struct map_hdr *h, struct sluice_error *err);

@@ -28,7 +28,8 @@ struct call_meta {
 	bool mem_write, mem_null;
 	uint64_t alloc_size;   /* ARG_CONST_ALLOC_SIZE_OR_ZERO */
 	int callback;          /* the ARG_PTR_TO_FUNC's subprogram, or -1 */
-	bool key_known;        /* the map key is a constant on the stack: */
+	/* An array lookup's key is a constant on the stack, key; below max_entries, never null. */
+	bool key_known;
 	uint64_t key;
 	uint32_t release_ref;  /* the reference a releasing helper gives back */
 };
@@ -153,6 +154,7 @@ static int check_const_str(struct verifier *v, int regno)
 /*
  * A key the stack holds as a known number: zero bytes, or a spilled
  * constant of exactly the key's size (the kernel's get_constant_map_key).
+ * Whether it is one decides the lookup's result: the slot's number matters.
  */
 static bool const_map_key(struct verifier *v, const struct reg *key, uint32_t key_size,
 			  uint64_t *value)
@@ -167,6 +169,7 @@ static bool const_map_key(struct verifier *v, const struct reg *key, uint32_t ke
 	off = key->off + (int64_t)key->var.t.value;
 	if (off >= 0 || off < -SLUICE_STACK_SIZE || (uint32_t)((-off - 1) / SLOT_SIZE) >= f->nslots)
 		return false;
+	need_escaped(v, f->subprog, stack_slots_of(off, off + 1));
 	slot = &f->stack[(-off - 1) / SLOT_SIZE];
 	first = (unsigned)(off + SLOT_SIZE * ((-off - 1) / SLOT_SIZE + 1));
 	for (unsigned b = first; b < SLOT_SIZE && slot->kind[b] == STACK_ZERO; b++)
@@ -222,7 +225,9 @@ static int check_arg(struct verifier *v, const struct helper_proto *p, unsigned 
 				    kind == ARG_PTR_TO_MAP_KEY ? "key" : "value");
 		if (!is_mem_pointer(r) || r->flags & REG_MAYBE_NULL)
 			return type_error(v, regno, "fp, pkt, pkt_meta, map_key, map_value");
-		if (kind == ARG_PTR_TO_MAP_KEY)
+		if (kind == ARG_PTR_TO_MAP_KEY && p->id == BPF_FUNC_map_lookup_elem &&
+		    (map_of(v, (uint32_t)meta->map)->type == BPF_MAP_TYPE_ARRAY ||
+		     map_of(v, (uint32_t)meta->map)->type == BPF_MAP_TYPE_PERCPU_ARRAY))
 			meta->key_known = const_map_key(v, r, map_of(v, (uint32_t)meta->map)->key_size,
 							&meta->key);
 		return check_helper_mem_access(v, regno,
@@ -373,10 +378,7 @@ static int set_return(struct verifier *v, const struct helper_proto *p,
 		} else {
 			reg_mark_pointer(r0, REG_MAP_VALUE);
 			r0->map = (uint32_t)meta->map;
-			/* An array's element at a constant index below max_entries is always there. */
-			if ((m->type == BPF_MAP_TYPE_ARRAY || m->type == BPF_MAP_TYPE_PERCPU_ARRAY) &&
-			    p->id == BPF_FUNC_map_lookup_elem && meta->key_known &&
-			    meta->key < m->max_entries)
+			if (meta->key_known && meta->key < m->max_entries)
 				return 0;
 		}
 		break;

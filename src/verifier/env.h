@@ -45,6 +45,7 @@ struct insn_aux {
 	bool calls_callback; /* a helper call that calls a subprogram back */
 	uint16_t live_in;    /* registers read before being written, from here on */
 	uint16_t need_in;    /* registers whose numbers matter from here on (precision.c) */
+	uint64_t need_slots_in; /* the same for the numbers spilled in the frame's stack slots */
 	uint16_t seeds;      /* registers whose numbers this instruction itself depends on */
 	uint32_t subprog;
 	struct vstate *visited; /* checkpoints taken here */
@@ -56,6 +57,8 @@ struct subprog {
 	/* cfg_check_stack_depth: the deepest chain of frames from here down */
 	uint32_t chain, chain_frames;
 	bool chain_known, on_chain;
+	/* Slots whose numbers a path read where precision.c cannot follow: they always matter. */
+	uint64_t escaped;
 };
 
 struct vlog {
@@ -145,6 +148,8 @@ int precision_init(struct verifier *v);
 void precision_release(struct verifier *v);
 /* The number in register regno before pc decides safety: it and its sources must be compared. */
 void need_seed(struct verifier *v, uint32_t pc, unsigned regno);
+/* Numbers in slots of a frame of subprog were read where precision.c cannot follow them. */
+void need_escaped(struct verifier *v, uint32_t subprog, uint64_t slots);
 
 /* ---- mem.c ---- */
 /*
@@ -165,11 +170,13 @@ int check_helper_mem_access(struct verifier *v, int regno, uint64_t size, bool w
 /* dst = dst <op> src where either is a pointer (the kernel's adjust_ptr_min_max_vals). */
 int check_pointer_alu(struct verifier *v, enum insn_op op, enum scalar_op sop, struct reg *dst,
 		      const struct reg *src, int dst_regno);
+/* The slots of the stack bytes [lo, hi) (offsets from the frame pointer, all below it). */
+uint64_t stack_slots_of(int64_t lo, int64_t hi);
 /*
- * Bytes [lo, hi) of the stack of frame fr (offsets from its frame pointer)
- * were read: the checkpoints on the way here learn that they matter.
+ * The slots of the stack of frame fr (bit i: slot i) were read: the
+ * checkpoints on the way here learn that they matter.
  */
-void stack_mark_read(struct verifier *v, uint32_t fr, int64_t lo, int64_t hi);
+void stack_mark_read(struct verifier *v, uint32_t fr, uint64_t slots);
 /* Note that frame f touched its stack down to depth bytes below its frame pointer. */
 int stack_touch(struct verifier *v, struct frame *f, uint32_t depth);
 struct frame *stack_frame_of(struct verifier *v, const struct reg *r);

@@ -23,7 +23,7 @@ struct frame *stack_frame_of(struct verifier *v, const struct reg *r)
 	return v->cur->frames[r->frameno];
 }
 
-static uint64_t slots_of(int64_t lo, int64_t hi)
+uint64_t stack_slots_of(int64_t lo, int64_t hi)
 {
 	uint64_t bits = 0;
 
@@ -32,10 +32,9 @@ static uint64_t slots_of(int64_t lo, int64_t hi)
 	return bits;
 }
 
-void stack_mark_read(struct verifier *v, uint32_t fr, int64_t lo, int64_t hi)
+void stack_mark_read(struct verifier *v, uint32_t fr, uint64_t slots)
 {
-	uint64_t slots = slots_of(lo, hi) & ~v->cur->frames[fr]->written;
-
+	slots &= ~v->cur->frames[fr]->written;
 	for (struct vstate *p = v->cur->parent; p && slots && fr <= p->curframe; p = p->parent) {
 		p->frames[fr]->read |= slots;
 		slots &= ~p->frames[fr]->written;
@@ -579,10 +578,16 @@ static int stack_access(struct verifier *v, int regno, const struct reg *r, int3
 	ret = stack_touch(v, f, (uint32_t)-lo);
 	if (ret)
 		return ret;
-	if (!write)
-		stack_mark_read(v, r->frameno, lo, hi + size);
-	else if (lo == hi && size == SLOT_SIZE)
-		f->written |= slots_of(lo, lo + SLOT_SIZE);
+	if (!write) {
+		uint64_t slots = stack_slots_of(lo, hi + size);
+
+		stack_mark_read(v, r->frameno, slots);
+		/* precision.c follows loads through r10, and nothing else. */
+		if (regno != SLUICE_MAX_REG || insn_table[v->aux[v->pc].op].shape != SHAPE_LOAD)
+			need_escaped(v, f->subprog, slots);
+	} else if (lo == hi && size == SLOT_SIZE) {
+		f->written |= stack_slots_of(lo, lo + SLOT_SIZE);
+	}
 	if (lo != hi) {
 		bool writes_zero = write && ((value_regno >= 0 && reg_is_const(&cur_regs(v)[value_regno], 0)) ||
 					     (value_regno < 0 && imm && *imm == 0));
@@ -725,8 +730,9 @@ static int helper_stack_access(struct verifier *v, int regno, const struct reg *
 	ret = stack_touch(v, f, (uint32_t)-lo);
 	if (ret)
 		return ret;
+	/* Only the kinds of what a helper reads matter (a map key's number: calls.c). */
 	if (!write)
-		stack_mark_read(v, r->frameno, lo, hi + (int64_t)size);
+		stack_mark_read(v, r->frameno, stack_slots_of(lo, hi + (int64_t)size));
 	for (int64_t a = lo; a < hi + (int64_t)size; a++) {
 		uint8_t *kind = stack_kind(f, a);
 		struct stack_slot *slot = stack_slot(f, a);

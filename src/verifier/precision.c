@@ -7,16 +7,26 @@
  * is one, so that states differing in numbers nothing depends on meet.
  *
  * A value matters where the exploration uses it (a seed): added to a
- * pointer, stored on the stack (which pruning always compares exactly),
- * passed to a helper that checks it, deciding a branch, compared with a
- * linked copy, or returned where the return value is checked.  Seeds
- * spread backwards along every path: to the operands an instruction
- * computed the value from, and through a comparison to both operands,
- * since each bounds the other.  need_in only grows, and a checkpoint
- * prunes only once every path from it has been explored, so every seed
- * that path set has spread by then.  Scalars with an id (linked copies)
- * are always compared exactly, so what one comparison teaches the others
- * is never lost.
+ * pointer, stored on the stack other than through r10, passed to a helper
+ * that checks it, deciding a branch, compared with a linked copy, or
+ * returned where the return value is checked.  Seeds spread backwards
+ * along every path: to the operands an instruction computed the value
+ * from, and through a comparison to both operands, since each bounds the
+ * other.  need_in only grows, and a checkpoint prunes only once every path
+ * from it has been explored, so every seed that path set has spread by
+ * then.  Scalars with an id (linked copies) are always compared exactly,
+ * so what one comparison teaches the others is never lost.
+ *
+ * Numbers spilled to the stack through r10 are followed the same way, by
+ * slot of the instruction's own frame (need_slots_in): a load through r10
+ * into a register that matters makes the slots it reads matter, and a
+ * store through r10 makes the register it stores matter where its slot
+ * does, and ends the slot's past.  A slot whose number is read any other
+ * way (through a copy of r10, which is how callees and callbacks read it
+ * too, by an atomic, or as an array map key, which decides whether the
+ * lookup may give null) is escaped: its numbers matter at every
+ * instruction of the subprogram, and so do the registers stored to it
+ * through r10.  What else helpers read of the stack is only its kinds.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,20 +40,26 @@ static bool is_mov(enum insn_op op)
 	       op == OP_MOVSX8_64 || op == OP_MOVSX16_64 || op == OP_MOVSX32_64;
 }
 
-/* need_in at pc from what its successors need (the data dependencies of the instruction). */
-static uint16_t transfer(struct verifier *v, uint32_t pc)
+struct need {
+	uint16_t regs;
+	uint64_t slots;
+};
+
+/* The slots an access of size bytes at r10 + off covers (none when it cannot pass the checks). */
+static uint64_t fp_slots(int16_t off, unsigned size)
+{
+	if (off >= 0 || off < -SLUICE_STACK_SIZE || off + (int)size > 0)
+		return 0;
+	return stack_slots_of(off, off + (int)size);
+}
+
+/* The registers pc needs from what its successors need (the instruction's data dependencies). */
+static uint16_t transfer_regs(struct verifier *v, uint32_t pc, const struct need *o)
 {
 	const struct sluice_insn *insn = &v->insns[pc];
 	enum insn_op op = (enum insn_op)v->aux[pc].op;
-	uint16_t dst = REG_BIT(insn->dst), src = REG_BIT(insn->src), out = 0;
+	uint16_t dst = REG_BIT(insn->dst), src = REG_BIT(insn->src), out = o->regs;
 	uint32_t succ[2];
-	unsigned n = cfg_successors(v, pc, succ);
-
-	/* A callee's needs reach its caller only through the arguments, below. */
-	if (op == OP_CALL_LOCAL || op == OP_LDDW_FUNC)
-		n = 1;
-	for (unsigned i = 0; i < n; i++)
-		out |= v->aux[succ[i]].need_in;
 
 	switch ((enum insn_shape)insn_table[op].shape) {
 	case SHAPE_ALU_REG:
@@ -69,13 +85,47 @@ static uint16_t transfer(struct verifier *v, uint32_t pc)
 	case SHAPE_CALL:
 		return out & ~CALLER_SAVED;
 	case SHAPE_CALL_LOCAL:
+		cfg_successors(v, pc, succ);
 		return (out & ~CALLER_SAVED) |
 		       (v->aux[v->subprogs[v->aux[succ[1]].subprog].start].need_in & ARG_REGS);
+	case SHAPE_STORE_REG:
+		if (insn->dst == SLUICE_MAX_REG &&
+		    (o->slots & fp_slots(insn->off, insn_access_size(op))))
+			return out | src;
+		return out;
 	case SHAPE_EXIT:
 		return 0;
 	default:
 		return out;
 	}
+}
+
+/* need_in and need_slots_in at pc from its successors'. */
+static struct need transfer(struct verifier *v, uint32_t pc)
+{
+	const struct sluice_insn *insn = &v->insns[pc];
+	enum insn_op op = (enum insn_op)v->aux[pc].op;
+	enum insn_shape shape = (enum insn_shape)insn_table[op].shape;
+	struct need out = { 0 }, in;
+	uint32_t succ[2];
+	unsigned n = cfg_successors(v, pc, succ);
+
+	/* A callee's needs reach its caller only through the arguments (transfer_regs). */
+	if (op == OP_CALL_LOCAL || op == OP_LDDW_FUNC)
+		n = 1;
+	for (unsigned i = 0; i < n; i++) {
+		out.regs |= v->aux[succ[i]].need_in;
+		out.slots |= v->aux[succ[i]].need_slots_in;
+	}
+	in.regs = transfer_regs(v, pc, &out);
+	in.slots = out.slots;
+	if (shape == SHAPE_EXIT)
+		in.slots = 0;
+	else if (shape == SHAPE_LOAD && insn->src == SLUICE_MAX_REG && (out.regs & REG_BIT(insn->dst)))
+		in.slots |= fp_slots(insn->off, insn_access_size(op));
+	else if ((shape == SHAPE_STORE_REG || shape == SHAPE_STORE_IMM) && insn->dst == SLUICE_MAX_REG)
+		in.slots &= ~fp_slots(insn->off, insn_access_size(op));
+	return in;
 }
 
 int precision_init(struct verifier *v)
@@ -155,13 +205,33 @@ void need_seed(struct verifier *v, uint32_t pc, unsigned regno)
 	enqueue_preds(v, pc, &n);
 	while (n) {
 		uint32_t p = v->worklist[--n];
-		uint16_t in;
+		struct need in;
 
 		v->queued[p] = 0;
-		in = transfer(v, p) | v->aux[p].seeds;
-		if ((in & ~v->aux[p].need_in) == 0)
+		in = transfer(v, p);
+		in.regs |= v->aux[p].seeds;
+		if ((in.regs & ~v->aux[p].need_in) == 0 && (in.slots & ~v->aux[p].need_slots_in) == 0)
 			continue;
-		v->aux[p].need_in |= in;
+		v->aux[p].need_in |= in.regs;
+		v->aux[p].need_slots_in |= in.slots;
 		enqueue_preds(v, p, &n);
+	}
+}
+
+void need_escaped(struct verifier *v, uint32_t subprog, uint64_t slots)
+{
+	struct subprog *s = &v->subprogs[subprog];
+	uint64_t fresh = slots & ~s->escaped;
+
+	if (!fresh)
+		return;
+	s->escaped |= fresh;
+	for (uint32_t pc = s->start; pc < s->end; pc++) {
+		const struct sluice_insn *insn = &v->insns[pc];
+		enum insn_op op = (enum insn_op)v->aux[pc].op;
+
+		if (v->aux[pc].op >= 0 && insn_table[op].shape == SHAPE_STORE_REG &&
+		    insn->dst == SLUICE_MAX_REG && (fp_slots(insn->off, insn_access_size(op)) & fresh))
+			need_seed(v, pc, insn->src);
 	}
 }

@@ -214,7 +214,27 @@ static bool slot_has_spill(const struct stack_slot *s)
 	return false;
 }
 
-static bool stacksafe(const struct frame *old, const struct frame *cur,
+/*
+ * Does a byte of this kind in old ask anything of cur's byte?  Reading an
+ * uninitialised one gives what a misc one does.
+ */
+static bool byte_constrains(uint8_t kind, bool allow_uninit_stack)
+{
+	return kind != STACK_INVALID && !(kind == STACK_MISC && allow_uninit_stack);
+}
+
+uint64_t frame_constrained_slots(const struct frame *f, bool allow_uninit_stack)
+{
+	uint64_t slots = 0;
+
+	for (uint32_t i = 0; i < f->nslots; i++)
+		for (unsigned b = 0; b < SLOT_SIZE; b++)
+			if (byte_constrains(f->stack[i].kind[b], allow_uninit_stack))
+				slots |= UINT64_C(1) << i;
+	return slots;
+}
+
+static bool stacksafe(const struct frame *old, const struct frame *cur, uint64_t precise,
 		      struct idmap *m, bool reads_known, bool allow_uninit_stack)
 {
 	for (uint32_t i = 0; i < old->nslots; i++) {
@@ -222,18 +242,10 @@ static bool stacksafe(const struct frame *old, const struct frame *cur,
 
 		if (reads_known && !(old->read >> i & 1))
 			continue;
-		if (slot_has_spill(os)) {
-			if (i >= cur->nslots || memcmp(os->kind, cur->stack[i].kind, SLOT_SIZE))
-				return false;
-			if (!regsafe(&os->spilled, &cur->stack[i].spilled, m, true))
-				return false;
-			continue;
-		}
 		for (unsigned b = 0; b < SLOT_SIZE; b++) {
 			uint8_t ok = os->kind[b], ck = kind_at(cur, i, b);
 
-			/* Reading an uninitialised byte gives what a misc one does. */
-			if (ok == STACK_INVALID || (ok == STACK_MISC && allow_uninit_stack))
+			if (!byte_constrains(ok, allow_uninit_stack))
 				continue;
 			if (ok == STACK_MISC && (ck == STACK_ZERO || ck == STACK_MISC))
 				continue;
@@ -243,13 +255,16 @@ static bool stacksafe(const struct frame *old, const struct frame *cur,
 			if (ok != ck)
 				return false;
 		}
+		/* Where old holds part of a register, so does cur (a spill byte matches only one). */
+		if (slot_has_spill(os) &&
+		    !regsafe(&os->spilled, &cur->stack[i].spilled, m, precise >> i & 1))
+			return false;
 	}
 	return true;
 }
 
 bool vstate_within(const struct vstate *cur, const struct vstate *old,
-		   const uint16_t *live, const uint16_t *precise, bool reads_known,
-		   bool allow_uninit_stack)
+		   const struct prune_masks *masks, bool reads_known, bool allow_uninit_stack)
 {
 	static __thread struct idmap m;
 
@@ -263,10 +278,10 @@ bool vstate_within(const struct vstate *cur, const struct vstate *old,
 		    of->callback_helper != cf->callback_helper)
 			return false;
 		for (unsigned r = 0; r < SLUICE_MAX_REG; r++)
-			if ((live[fr] >> r & 1) &&
-			    !regsafe(&of->regs[r], &cf->regs[r], &m, precise[fr] >> r & 1))
+			if ((masks->live[fr] >> r & 1) &&
+			    !regsafe(&of->regs[r], &cf->regs[r], &m, masks->precise[fr] >> r & 1))
 				return false;
-		if (!stacksafe(of, cf, &m, reads_known, allow_uninit_stack))
+		if (!stacksafe(of, cf, masks->precise_slots[fr], &m, reads_known, allow_uninit_stack))
 			return false;
 	}
 	for (uint32_t i = 0; i < old->nrefs; i++) {
@@ -282,10 +297,8 @@ bool vstate_within(const struct vstate *cur, const struct vstate *old,
 
 bool vstate_equal(const struct vstate *a, const struct vstate *b)
 {
-	static const uint16_t all[SLUICE_MAX_CALL_FRAMES] = {
-		0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff,
-	};
+	struct prune_masks all;
 
-	return vstate_within(a, b, all, all, false, false) &&
-	       vstate_within(b, a, all, all, false, false);
+	memset(&all, 0xff, sizeof(all));
+	return vstate_within(a, b, &all, false, false) && vstate_within(b, a, &all, false, false);
 }

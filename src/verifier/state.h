@@ -97,7 +97,8 @@ struct frame {
 	 * Stack liveness (the kernel's REG_LIVE_WRITTEN and REG_LIVE_READ), bit
 	 * i for slot i.  written: slots this path overwrote whole since its
 	 * last checkpoint (in a checkpoint: on the way to it).  read, in a
-	 * checkpoint: slots some path from it read before overwriting them;
+	 * checkpoint: slots some path from it read before overwriting them (a
+	 * path pruned reads what the paths of the state that covered it read);
 	 * once every path from it is explored, the other slots cannot matter.
 	 */
 	uint64_t written, read;
@@ -117,6 +118,12 @@ struct vstate {
 	uint32_t branches;
 	uint32_t pc;        /* checkpoints: where they were taken */
 	uint32_t hits, misses; /* checkpoints: how often they pruned, or failed to */
+	uint64_t taken_at;  /* checkpoints: instructions processed when they were taken */
+	/*
+	 * An in-progress checkpoint that newer ones of a loop pushed off its
+	 * pc's list: it only counts its paths, and goes with the last one.
+	 */
+	bool detached;
 	struct vstate *next_visited;
 };
 
@@ -172,16 +179,24 @@ bool vstate_release_ref(struct vstate *s, uint32_t id);
 		}                                                                 \
 	}
 
+/* What pruning looks at in each frame (bit i: register i, or stack slot i). */
+struct prune_masks {
+	uint16_t live[SLUICE_MAX_CALL_FRAMES];    /* registers still read */
+	uint16_t precise[SLUICE_MAX_CALL_FRAMES]; /* registers whose numbers matter */
+	uint64_t precise_slots[SLUICE_MAX_CALL_FRAMES]; /* slots whose spilled numbers matter */
+};
+
 /*
  * Pruning: does old allow every concrete state cur allows, looking only at
- * the registers live[frame] (bit i: register i) of each frame, at the
- * numbers only of the scalars in precise[frame] (and of linked ones), and,
- * when reads_known (old's paths are all explored), only at the stack slots
+ * the live registers of each frame, at the numbers only of the precise
+ * scalars, registers or spilled (and of linked ones), and, when
+ * reads_known (old's paths are all explored), only at the stack slots
  * they read?  Then what was proven safe from old holds for cur.
  */
 bool vstate_within(const struct vstate *cur, const struct vstate *old,
-		   const uint16_t *live, const uint16_t *precise, bool reads_known,
-		   bool allow_uninit_stack);
+		   const struct prune_masks *masks, bool reads_known, bool allow_uninit_stack);
+/* The slots of f that vstate_within compares when f is old's and its reads are not known. */
+uint64_t frame_constrained_slots(const struct frame *f, bool allow_uninit_stack);
 /* Identical abstract states (for "infinite loop detected"). */
 bool vstate_equal(const struct vstate *a, const struct vstate *b);
 

@@ -51,13 +51,27 @@ int push_branch(struct verifier *v, uint32_t target, struct vstate **copy)
 	return 0;
 }
 
-/* A path is done: checkpoints all of whose paths are done become usable for pruning. */
+/*
+ * The path of st is done (or abandoned): checkpoints all of whose paths
+ * are done become usable for pruning, or are freed when detached.
+ */
+static void drop_path(struct verifier *v, struct vstate *st)
+{
+	struct vstate *p = st->parent, *up;
+
+	vstate_free(st);
+	for (; p && !--p->branches; p = up) {
+		up = p->parent;
+		if (p->detached) {
+			vstate_free(p);
+			v->cur_states--;
+		}
+	}
+}
+
 static void path_done(struct verifier *v)
 {
-	for (struct vstate *p = v->cur->parent; p; p = p->parent)
-		if (--p->branches)
-			break;
-	vstate_free(v->cur);
+	drop_path(v, v->cur);
 	v->cur = NULL;
 }
 
@@ -291,8 +305,8 @@ static int check_store(struct verifier *v, const struct sluice_insn *insn, enum 
 	if (insn_table[op].shape == SHAPE_STORE_REG) {
 		if (cur_regs(v)[insn->src].type == REG_NOT_INIT)
 			return verr(v, "R%d !read_ok", insn->src);
-		/* Pruning compares the stack exactly: what goes there must be exact too. */
-		if (cur_regs(v)[insn->dst].type == REG_STACK)
+		/* precision.c follows stores through r10; others may land in any slot. */
+		if (cur_regs(v)[insn->dst].type == REG_STACK && insn->dst != SLUICE_MAX_REG)
 			need_seed(v, v->pc, insn->src);
 		return check_mem_access(v, insn->dst, insn->off, insn_access_size(op), true,
 					insn->src, NULL, false);
@@ -742,15 +756,16 @@ static int do_insn(struct verifier *v)
 
 /*
  * Registers of each frame that what follows may still read (live), and
- * those whose numbers it may depend on (precise).
+ * the registers and stack slots whose numbers it may depend on (precise).
  */
-static void live_masks(struct verifier *v, uint32_t pc, uint16_t live[SLUICE_MAX_CALL_FRAMES],
-		       uint16_t precise[SLUICE_MAX_CALL_FRAMES])
+static void live_masks(struct verifier *v, uint32_t pc, struct prune_masks *m)
 {
 	const struct vstate *st = v->cur;
 
-	live[st->curframe] = v->aux[pc].live_in;
-	precise[st->curframe] = v->aux[pc].need_in;
+	m->live[st->curframe] = v->aux[pc].live_in;
+	m->precise[st->curframe] = v->aux[pc].need_in;
+	m->precise_slots[st->curframe] = v->aux[pc].need_slots_in |
+					 v->subprogs[cur_frame(v)->subprog].escaped;
 	for (uint32_t fr = 0; fr < st->curframe; fr++) {
 		const struct frame *callee = st->frames[fr + 1];
 		/* A callback returns to its call, which runs again and reads R1-R5. */
@@ -759,8 +774,10 @@ static void live_masks(struct verifier *v, uint32_t pc, uint16_t live[SLUICE_MAX
 							: &v->aux[callee->callsite + 1];
 		uint16_t clobbered = callee->callback_helper ? 0 : CALLER_SAVED;
 
-		live[fr] = resume->live_in & ~clobbered;
-		precise[fr] = resume->need_in & ~clobbered;
+		m->live[fr] = resume->live_in & ~clobbered;
+		m->precise[fr] = resume->need_in & ~clobbered;
+		m->precise_slots[fr] = resume->need_slots_in |
+				       v->subprogs[st->frames[fr]->subprog].escaped;
 	}
 }
 
@@ -843,40 +860,87 @@ static void clear_lone_ids(struct vstate *st)
  * Bounds on the work a checkpoint list costs (the kernel has the same
  * kinds): a loop leaves one in-progress checkpoint per turn at its head,
  * and only the latest few are worth comparing for a repeat; a completed
- * checkpoint that keeps failing to prune is dropped.
+ * checkpoint that keeps failing to prune is dropped.  Past MAX_IN_PROGRESS
+ * turns a new checkpoint replaces the oldest in-progress one on the list,
+ * but only every LOOP_CHECKPOINT_GAP instructions of the path, as all
+ * stay allocated until their paths end: a long loop costs memory by its
+ * length over the gap.  Never stopping to take them matters: a loop run
+ * again (inside a callback, or an outer loop) starts with a full list,
+ * and its branches meet only at checkpoints of its own run.
  */
 #define LOOP_CHECK_RECENT 16
 #define MAX_IN_PROGRESS 64
+#define LOOP_CHECKPOINT_GAP 100
 
 static bool evict(const struct vstate *old)
 {
 	return old->misses > old->hits * 3 + 3;
 }
 
+/*
+ * cur goes on as old did, so the checkpoints on its way here learn what
+ * old's paths read: what its explored paths did, or, while they are still
+ * being explored, any slot whose content old's paths may rely on.
+ */
+static void inherit_reads(struct verifier *v, const struct vstate *old)
+{
+	for (uint32_t fr = 0; fr <= old->curframe; fr++) {
+		const struct frame *f = old->frames[fr];
+
+		stack_mark_read(v, fr, old->branches
+					       ? frame_constrained_slots(f, v->allow_uninit_stack)
+					       : f->read);
+	}
+}
+
+/*
+ * Take the in-progress checkpoint at *link off its list: from now on it
+ * only counts its paths and passes read marks up, so its stack contents,
+ * most of its memory, go now and the rest with its last path.
+ */
+static void detach(struct vstate **link)
+{
+	struct vstate *cp = *link;
+
+	*link = cp->next_visited;
+	cp->detached = true;
+	for (uint32_t fr = 0; fr <= cp->curframe; fr++) {
+		free(cp->frames[fr]->stack);
+		cp->frames[fr]->stack = NULL;
+		cp->frames[fr]->nslots = 0;
+	}
+}
+
 /* 1: covered by an earlier state, prune; 0: go on (a checkpoint was taken); < 0: refused. */
 static int is_state_visited(struct verifier *v, uint32_t pc)
 {
 	struct insn_aux *aux = &v->aux[pc];
-	uint16_t live[SLUICE_MAX_CALL_FRAMES], precise[SLUICE_MAX_CALL_FRAMES];
+	struct prune_masks masks;
 	unsigned in_progress = 0;
-	struct vstate **link, *cp;
+	struct vstate **link, **oldest = NULL, *cp;
 
-	live_masks(v, pc, live, precise);
+	live_masks(v, pc, &masks);
 	for (link = &aux->visited; *link;) {
 		struct vstate *old = *link;
 
 		if (old->branches) {
-			if (aux->calls_callback &&
-			    vstate_within(v->cur, old, live, precise, false, v->allow_uninit_stack))
-				return 1;
-			if (!aux->calls_callback && ++in_progress <= LOOP_CHECK_RECENT &&
-			    vstate_equal(v->cur, old) && is_ancestor(old, v->cur))
-				return verr(v, "infinite loop detected at insn %u", pc);
+			if (aux->calls_callback) {
+				if (vstate_within(v->cur, old, &masks, false, v->allow_uninit_stack)) {
+					inherit_reads(v, old);
+					return 1;
+				}
+			} else {
+				if (++in_progress <= LOOP_CHECK_RECENT && vstate_equal(v->cur, old) &&
+				    is_ancestor(old, v->cur))
+					return verr(v, "infinite loop detected at insn %u", pc);
+				oldest = link;
+			}
 			link = &old->next_visited;
 			continue;
 		}
-		if (vstate_within(v->cur, old, live, precise, true, v->allow_uninit_stack)) {
+		if (vstate_within(v->cur, old, &masks, true, v->allow_uninit_stack)) {
 			old->hits++;
+			inherit_reads(v, old);
 			return 1;
 		}
 		old->misses++;
@@ -889,13 +953,19 @@ static int is_state_visited(struct verifier *v, uint32_t pc)
 		}
 		link = &old->next_visited;
 	}
-	if (in_progress >= MAX_IN_PROGRESS)
-		return 0;
+	if (in_progress >= MAX_IN_PROGRESS) {
+		struct vstate *last = v->cur->parent;
+
+		if (last && v->insns_processed - last->taken_at < LOOP_CHECKPOINT_GAP)
+			return 0;
+		detach(oldest);
+	}
 	cp = vstate_copy(v->cur);
 	if (!cp)
 		return -ENOMEM;
 	clear_lone_ids(cp);
 	cp->pc = pc;
+	cp->taken_at = v->insns_processed;
 	cp->branches = 1;
 	cp->parent = v->cur->parent;
 	v->cur->parent = cp;
@@ -1106,9 +1176,11 @@ static int do_check(struct verifier *v)
 
 static void release_all(struct verifier *v)
 {
-	vstate_free(v->cur);
+	/* Paths left unexplored still hold detached checkpoints. */
+	if (v->cur)
+		drop_path(v, v->cur);
 	for (size_t i = 0; i < v->nstack; i++)
-		vstate_free(v->stack[i].st);
+		drop_path(v, v->stack[i].st);
 	free(v->stack);
 	if (v->aux) {
 		for (uint32_t pc = 0; pc < v->count; pc++) {

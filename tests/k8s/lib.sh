@@ -3,7 +3,9 @@
 # manifests, under a prefix no one else uses), the agent, and the helpers.
 # Source it with SLUICE, EXAMPLES and NAME set; then `setup AGENT_OPTIONS...`.
 # Exits 77 (a ctest skip) with the reason when namespaces or bpf() are refused.
-P=$NAME$$
+# K8S_TEST_PREFIX goes before every namespace's name: people testing on one
+# machine at once keep apart by it.
+P=${K8S_TEST_PREFIX:-}$NAME$$
 TMP=$(mktemp -d)
 SOCK=$TMP/agent.sock
 CLIENT=$P-default-client
@@ -28,6 +30,19 @@ check() {
 	what=$1
 	shift
 	if "$@" >"$TMP/out" 2>&1; then ok "$what"; else not_ok "$what"; fi
+}
+# usage_error WHAT PATTERN COMMAND...: the command is refused as wrong usage
+# (exit 2) with a message holding PATTERN
+usage_error() {
+	what=$1 pattern=$2
+	shift 2
+	"$@" >"$TMP/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q -- "$pattern" "$TMP/out"; then
+		ok "$what"
+	else
+		not_ok "$what (exit $rc)"
+	fi
 }
 probe() { "$SLUICE" k8s probe --netns "$CLIENT" --timeout 1000 "$@"; }
 # backends FILE: the backend names a probe printed, sorted, one line

@@ -4,7 +4,8 @@
  * lookups the datapath makes (k8s_policy_check): port ranges as aligned
  * blocks, selector operators, policyTypes defaulting, ipBlock with except
  * for addresses outside the cluster, named ports resolved per pod, union,
- * identities that survive address changes and relabels, and HTTP rules.
+ * identities that survive address changes and relabels, and HTTP rules and
+ * the headers they require.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -152,6 +153,31 @@ static void test_selectors_and_defaults(void **state)
 	done(&w);
 }
 
+/*
+ * ICMP, which no rule can name: a rule without ports allows it from its
+ * peers (the "every protocol" entry), a rule with ports never does, and
+ * the union of both allows it from the first's peers only.
+ */
+static void test_icmp(void **state)
+{
+	struct world w = { 0 };
+
+	(void)state;
+	build(&w, "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		  "metadata: {name: p, namespace: prod}\nspec:\n"
+		  "  podSelector: {matchLabels: {app: web}}\n"
+		  "  ingress:\n"
+		  "    - from: [{podSelector: {matchLabels: {app: api}}}]\n"
+		  "    - from: [{namespaceSelector: {}}]\n"
+		  "      ports: [{port: 8080, protocol: TCP}, {protocol: UDP}]\n");
+	assert_true(allowed(&w, "10.0.1.2", "10.0.1.1", IPPROTO_ICMP, 0));   /* api: no ports */
+	assert_true(allowed(&w, "10.0.2.1", "10.0.1.1", IPPROTO_TCP, 8080));
+	assert_false(allowed(&w, "10.0.2.1", "10.0.1.1", IPPROTO_ICMP, 0));  /* cli: ports only */
+	/* web's egress is not policed: its echo requests go anywhere */
+	assert_true(allowed(&w, "10.0.1.1", "10.0.2.1", IPPROTO_ICMP, 0));
+	done(&w);
+}
+
 /* Addresses outside the cluster: the longest ipBlock prefix decides; the rest is the world. */
 static void test_ipblock_except(void **state)
 {
@@ -288,15 +314,83 @@ static void test_http_rules(void **state)
 	done(&w);
 }
 
+/* A CiliumNetworkPolicy on web's port 8080: one GET rule for /r0 with headers (a YAML list). */
+static char *http_headers_policy(const char *name, const char *headers)
+{
+	char *text;
+
+	assert_true(asprintf(&text, "---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+			     "metadata: {name: %s, namespace: prod}\nspec:\n"
+			     "  endpointSelector: {matchLabels: {app: web}}\n"
+			     "  ingress: [{toPorts: [{ports: [{port: \"8080\", protocol: TCP}], "
+			     "rules: {http: [{method: GET, path: /r0, headers: %s}]}}]}]\n",
+			     name, headers) > 0);
+	return text;
+}
+
+/*
+ * Required headers: each distinct one of a port (name in lowercase, value
+ * as written, blanks around it dropped) gets a bit, which every rule
+ * requiring it sets; more than the datapath's bound is refused.
+ */
+static void test_http_headers(void **state)
+{
+	struct world w = { 0 };
+	char *a = http_headers_policy("a", "[\"X-Token:  s3cret \", X-Probe]");
+	char *b = http_headers_policy("b", "[x-probe, \"X-Token s3cret\", \"X-Token: other\"]");
+	char *many = http_headers_policy("many", "[H0, H1, H2, H3, H4, H5, H6, H7]");
+	char *both, *more;
+	const struct pol_http_range *range;
+	struct k8s_store add = { 0 }, next = { 0 };
+	struct sluice_error err = { 0 };
+	struct k8s_policy p;
+
+	(void)state;
+	assert_true(asprintf(&both, "%s%s", a, b) > 0);
+	build(&w, both);
+	assert_int_equal(w.p.n_http, 2);
+	assert_int_equal(w.p.n_http_ports, 1);
+	range = &w.p.http_ports[0].range;
+	assert_int_equal(range->first, 0);
+	assert_int_equal(range->count, 2);
+	assert_int_equal(range->n_headers, 3);
+	assert_memory_equal(range->headers[0].name, "x-token", 7);
+	assert_int_equal(range->headers[0].name_len, 7);
+	assert_true(range->headers[0].has_value);
+	assert_int_equal(range->headers[0].value_len, 6);
+	assert_memory_equal(range->headers[0].value, "s3cret", 6);
+	assert_false(range->headers[1].has_value);
+	assert_memory_equal(range->headers[2].value, "other", 5);
+	assert_int_equal(w.p.http[0].rule.headers, 0x3);
+	assert_int_equal(w.p.http[1].rule.headers, 0x7);
+	/* a's two headers and many's eight on one port: ten distinct ones */
+	assert_true(asprintf(&more, "%s%s", a, many) > 0);
+	assert_int_equal(k8s_parse("more.yaml", more, strlen(more), &add, &err), 0);
+	assert_int_equal(k8s_store_merge(&w.store, &add, false, &next, &err), 0);
+	assert_int_not_equal(k8s_policy_build(&next, &w.ids, &p, &err), 0);
+	assert_non_null(strstr(err.msg, "CiliumNetworkPolicy prod/many: with the other rules of "
+				       "the same port of a pod, more than 8 distinct headers"));
+	k8s_store_free(&add);
+	k8s_store_free(&next);
+	free(a);
+	free(b);
+	free(many);
+	free(both);
+	free(more);
+	done(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_port_blocks),
 		cmocka_unit_test(test_selectors_and_defaults),
+		cmocka_unit_test(test_icmp),
 		cmocka_unit_test(test_ipblock_except),
 		cmocka_unit_test(test_named_ports),
 		cmocka_unit_test(test_identity_stability),
 		cmocka_unit_test(test_http_rules),
+		cmocka_unit_test(test_http_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,10 @@
  */
 #include "maps_test.h"
 
-/* A 6-byte key: not a whole number of 32-bit words (jhash's byte path). */
+/*
+ * A 6-byte key: no lookup of its own size (the one for any size), and not
+ * whole 8-byte words (the hash's tail).
+ */
 struct key6 {
 	uint8_t b[6];
 };

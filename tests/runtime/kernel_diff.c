@@ -70,6 +70,7 @@
 #include <sluice/object.h>
 #include <sluice/runtime.h>
 
+#include "datapath/flow.h"
 #include "datapath/lb.h"
 #include "errmsg.h"
 #include "k8s/agent.h"
@@ -1012,8 +1013,9 @@ static const char *make_network(int *ret)
  * Sluice runs on read differently, so such a field compares only as set or
  * not; every other byte of the entry compares exactly.  The datapath's
  * conntrack (struct lb_ct_entry.last_seen: a forward entry's last packet,
- * a reply entry's making) and ClientIP affinity (struct
- * lb_affinity.last_seen: the client's last new flow).
+ * a reply entry's making), ClientIP affinity (struct
+ * lb_affinity.last_seen: the client's last new flow) and the flow events'
+ * records (struct flow_event.time).
  */
 struct time_field {
 	const char *object;
@@ -1024,6 +1026,7 @@ struct time_field {
 static const struct time_field time_fields[] = {
 	{ DATAPATH_OBJECT, "lb_ct", offsetof(struct lb_ct_entry, last_seen) },
 	{ DATAPATH_OBJECT, "lb_affinity", offsetof(struct lb_affinity, last_seen) },
+	{ DATAPATH_OBJECT, "lb_flows", offsetof(struct flow_event, time) },
 };
 
 static void mask_times(const char *file, struct map_dump *d)
@@ -1031,7 +1034,8 @@ static void mask_times(const char *file, struct map_dump *d)
 	for (size_t t = 0; t < sizeof(time_fields) / sizeof(time_fields[0]); t++) {
 		const struct time_field *f = &time_fields[t];
 
-		if (strcmp(f->object, file) || strcmp(f->map, d->name) || d->kind != MK_DATA)
+		if (strcmp(f->object, file) || strcmp(f->map, d->name) ||
+		    (d->kind != MK_DATA && d->kind != MK_RECORDS))
 			continue;
 		for (size_t i = 0; i < d->count; i++) {
 			struct map_entry *e = &d->e[i];
@@ -1530,17 +1534,14 @@ static void tally(const struct program *p, const char *engine, const struct engi
 static const struct verifier_gap {
 	const char *file, *prog, *why;
 } verifier_gaps[] = {
-	{ "lb.o", "lb_to_pod",
-	  "its ICMP-error paths keep spilled numbers precise on every path (precision is "
-	  "a dataflow over all paths, not the kernel's backtracking along one): the "
-	  "exploration passes 1,000,000 instructions where the kernel's takes 134,267" },
+	{ NULL, NULL, NULL }, /* the end */
 };
 
 static const struct verifier_gap *verifier_gap(const struct program *p)
 {
-	for (size_t i = 0; i < sizeof(verifier_gaps) / sizeof(verifier_gaps[0]); i++)
-		if (!strcmp(verifier_gaps[i].file, p->file) && !strcmp(verifier_gaps[i].prog, p->name))
-			return &verifier_gaps[i];
+	for (const struct verifier_gap *g = verifier_gaps; g->file; g++)
+		if (!strcmp(g->file, p->file) && !strcmp(g->prog, p->name))
+			return g;
 	return NULL;
 }
 

@@ -118,6 +118,49 @@ static const struct vcase cases[] = {
 	{ "pruning_keeps_a_deciding_number", XDP, false,
 	  "ldxdw %r1, [%r10-16]\nmov %r2, 1\njgt %r1, 5, +1\nmov %r2, 0\njeq %r2, 1, +2\n"
 	  "mov %r0, 0\nexit\nmov %r0, %r9\nexit\n", 7, "R9 !read_ok" },
+	/*
+	 * A spilled number loaded back through r10, or through a copy of it
+	 * (which precision.c does not follow: the slot escapes), or read by a
+	 * helper as a map key, matters: the second side, out of bounds or with
+	 * a key past the array, is not pruned where the sides meet.
+	 */
+	{ "spilled_index_loaded_back", XDP, false,
+	  "call 7\nmov %r1, 600\njeq %r0, 0, +1\nmov %r1, 8\nstxdw [%r10-8], %r1\nmov %r0, 0\n"
+	  "ldxdw %r2, [%r10-8]\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\nldxb %r0, [%r3+0]\nexit\n",
+	  10, "invalid read from stack" },
+	{ "spilled_index_loaded_through_a_copy_of_r10", XDP, false,
+	  "call 7\nmov %r1, 600\njeq %r0, 0, +1\nmov %r1, 8\nstxdw [%r10-8], %r1\nmov %r0, 0\n"
+	  "mov %r4, %r10\nldxdw %r2, [%r4-8]\nmov %r3, %r10\nadd %r3, -16\nadd %r3, %r2\n"
+	  "ldxb %r0, [%r3+0]\nexit\n",
+	  11, "invalid read from stack" },
+	{ "spilled_map_key_decides_null", XDP, false,
+	  "call 7\nmov %r1, 100\njeq %r0, 0, +1\nmov %r1, 0\nstxw [%r10-8], %r1\n"
+	  "lddw_map %r1, 1\nmov %r2, %r10\nadd %r2, -8\ncall 1\nldxb %r0, [%r0+0]\nmov %r0, 0\nexit\n",
+	  10, "invalid mem access 'map_value_or_null'" },
+	/*
+	 * A path pruned where another was covered goes on as that one did: the
+	 * checkpoints on its way learn what that one read.  Here fp-8 holds the
+	 * context on the first two paths, which meet at x and read it there; the
+	 * third overwrites it with a number on the way to a, where the second
+	 * path's checkpoint must not ignore fp-8.
+	 */
+	{ "pruned_path_reads_what_the_covering_path_read", SOCKET, false,
+	  "mov %r9, %r1\ncall 7\nmov %r6, %r0\nstxdw [%r10-8], %r9\njeq %r6, 0, bad\n"
+	  "jeq %r6, 1, a\nja x\nbad:\nstxdw [%r10-8], %r6\nja a\na:\nmov %r0, 0\n"
+	  "x:\nldxdw %r1, [%r10-8]\nldxw %r0, [%r1+0]\nexit\n",
+	  11, "R1 invalid mem access 'scalar'" },
+	/*
+	 * The same through a callback's runs: the first run is pruned at the
+	 * bpf_loop call against the run still being explored, which reads fp-8
+	 * after the loop; the run's other side overwrites fp-8 and must not be
+	 * pruned at the first side's checkpoint in the callback.
+	 */
+	{ "pruned_callback_run_reads_what_the_loop_reads", SOCKET, false,
+	  "stxdw [%r10-8], %r1\nmov %r1, 2\nlddw_func %r2, 8\nmov %r3, %r10\nadd %r3, -8\n"
+	  "mov %r4, 0\ncall 181\nldxdw %r1, [%r10-8]\nldxw %r0, [%r1+0]\nexit\n"
+	  "cb:\nmov %r6, %r2\ncall 7\njeq %r0, 0, bad\nja out\nbad:\nstdw [%r6+0], 0\n"
+	  "out:\nmov %r0, 0\nexit\n",
+	  9, "R1 invalid mem access 'scalar'" },
 	{ "pruning_keeps_an_offset", XDP, false,
 	  "ldxdw %r1, [%r10-16]\nmov %r2, 100\njgt %r1, 5, +1\nmov %r2, 3\nmov %r3, %r2\n"
 	  "and %r3, 255\nlddw_map_value %r4, 1\nadd %r4, %r3\nldxb %r0, [%r4+0]\nexit\n", 9,
@@ -559,6 +602,75 @@ static void test_pruning(void **state)
 	assert_int_equal(processed_by_diamonds("stdw [%r10-8]", "stdw [%r10-8]"), PRUNED_DIAMONDS);
 }
 
+/*
+ * Spilled numbers: 16 branches on an unknown number, each spilling a
+ * different number on each side to a slot of its own, all loaded back
+ * after the last.  When no loaded number decides anything, the sides meet
+ * where they join (2^16 paths otherwise); when the last one decides a
+ * branch to an unsafe instruction, its side with 1015 gets there.
+ */
+static void test_spilled_numbers(void **state)
+{
+	char text[8192];
+	size_t len = (size_t)snprintf(text, sizeof(text), "mov %%r0, 0\n");
+	struct sluice_verdict verdict;
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"ldxdw %%r1, [%%r10-16]\njgt %%r1, %d, +2\nstdw [%%r10-%d], %d\n"
+					"ja +1\nstdw [%%r10-%d], %d\nadd %%r0, 1\n",
+					i, 24 + 8 * i, i, 24 + 8 * i, i + 1000);
+	for (int i = 0; i < 16; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "ldxdw %%r4, [%%r10-%d]\n",
+					24 + 8 * i);
+	snprintf(text + len, sizeof(text) - len, "exit\n");
+	verify_text(text, XDP, false, &verdict);
+	if (!verdict.accepted)
+		fail_msg("refused:\n%s", verdict.log);
+	assert_int_equal(verdict.insns_processed, 130);
+	sluice_verdict_release(&verdict);
+	snprintf(text + len, sizeof(text) - len, "jlt %%r4, 1000, +1\nmov %%r0, %%r9\nexit\n");
+	verify_text(text, XDP, false, &verdict);
+	assert_false(verdict.accepted);
+	assert_non_null(strstr(verdict.log, "R9 !read_ok"));
+	sluice_verdict_release(&verdict);
+}
+
+/*
+ * A loop run again (by an outer loop, or by the next run of a bpf_loop
+ * callback) finds the in-progress checkpoints of its earlier run at every
+ * pc; it must still take its own, or the two sides of each of its branches
+ * never meet again and every turn doubles the paths.  (datapath/lb.c's
+ * lb_to_pod compares HTTP paths byte by byte so, in a bpf_loop callback.)
+ * Here each turn calls a helper and branches on its result; at most a
+ * dozen instructions are processed per turn run.
+ */
+static void test_loop_run_again(void **state)
+{
+	static const char outer_loop[] =
+		"mov %r6, 0\nouter:\nmov %r7, 0\ninner:\ncall 7\njeq %r0, 0, +1\nmov %r8, 1\n"
+		"add %r7, 1\njlt %r7, 80, inner\nadd %r6, 1\njlt %r6, 3, outer\nmov %r0, 0\nexit\n";
+	static const char callback_runs[] =
+		"mov %r1, 4\nlddw_func %r2, 6\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\n"
+		"cb:\nmov %r7, 0\ninner:\ncall 7\njeq %r0, 0, +1\nmov %r8, 1\nadd %r7, 1\n"
+		"jlt %r7, 82, inner\nmov %r0, 0\nexit\n";
+	struct sluice_verdict verdict;
+
+	(void)state;
+	verify_text(outer_loop, XDP, false, &verdict);
+	if (!verdict.accepted)
+		fail_msg("outer loop refused:\n%s", verdict.log);
+	assert_in_range(verdict.insns_processed, 3 * 80, 3 * 80 * 12);
+	sluice_verdict_release(&verdict);
+	/* the runs converge after two */
+	verify_text(callback_runs, XDP, false, &verdict);
+	if (!verdict.accepted)
+		fail_msg("callback runs refused:\n%s", verdict.log);
+	assert_in_range(verdict.insns_processed, 2 * 82, 2 * 82 * 12);
+	sluice_verdict_release(&verdict);
+}
+
 static void test_bad_options(void **state)
 {
 	struct sluice_insn exit_insn = { .code = 0x95 };
@@ -696,6 +808,8 @@ int main(void)
 		cmocka_unit_test(test_refusal_report),
 		cmocka_unit_test(test_entry_state),
 		cmocka_unit_test(test_pruning),
+		cmocka_unit_test(test_loop_run_again),
+		cmocka_unit_test(test_spilled_numbers),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_malformed_instructions),
 		cmocka_unit_test(test_random_bytes),
