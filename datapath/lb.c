@@ -1173,14 +1173,20 @@ static __always_inline int dsr_deliver(struct __sk_buff *skb, const struct lb_co
 	return TC_ACT_OK;
 }
 
-/* Anything else entering a pod: its ingress policy. */
+/*
+ * Anything else entering a pod: its ingress policy, then, for an ICMP error
+ * about a flow through a service, the translation.
+ */
 static __always_inline int to_pod(struct __sk_buff *skb, const struct lb_config *cfg)
 {
+	struct lb_ct_key outer;
 	struct packet p;
 
-	if (parse((void *)(long)skb->data, (void *)(long)skb->data_end, &p))
-		return policy_unparsed(skb, 0);
-	return policy_ingress(skb, cfg, &p.tuple, p.l4_off, 1);
+	if (!parse((void *)(long)skb->data, (void *)(long)skb->data_end, &p))
+		return policy_ingress(skb, cfg, &p.tuple, p.l4_off, 1);
+	if (policy_unparsed(skb, 0) != TC_ACT_OK)
+		return TC_ACT_SHOT;
+	return icmp_error(skb, cfg, &outer) < 0 ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
 /*
@@ -1196,9 +1202,8 @@ int lb_to_pod(struct __sk_buff *skb)
 	const struct lb_config *cfg = config();
 	struct ethhdr *eth = data;
 	__be32 baddr[4] = { 0 };
-	struct lb_ct_key outer;
-	__be16 bport;
-	int hdr;
+	__be16 bport = 0;
+	int hdr = 0;
 
 	if (!cfg || (void *)(eth + 1) > end)
 		return TC_ACT_OK;
@@ -1207,35 +1212,31 @@ int lb_to_pod(struct __sk_buff *skb)
 
 		if ((void *)(ip + 1) > end)
 			return TC_ACT_OK;
-		if (ip->protocol == IPPROTO_ICMP)
-			goto icmp;
-		if (ip->protocol != IPPROTO_IPIP || ip->ihl != 5)
-			return to_pod(skb, cfg);
-		baddr[0] = ip->daddr;
-		bport = ip->id;
-		hdr = sizeof(*ip);
+		if (ip->protocol == IPPROTO_IPIP && ip->ihl == 5) {
+			baddr[0] = ip->daddr;
+			bport = ip->id;
+			hdr = sizeof(*ip);
+		}
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
 		if ((void *)(ip6 + 1) > end)
 			return TC_ACT_OK;
-		if (ip6->nexthdr == IPPROTO_ICMPV6)
-			goto icmp;
-		if (ip6->nexthdr != IPPROTO_IPV6)
-			return to_pod(skb, cfg);
-		__builtin_memcpy(baddr, &ip6->daddr, sizeof(baddr));
-		__builtin_memcpy(&bport, &ip6->flow_lbl[1], sizeof(bport));
-		hdr = sizeof(*ip6);
+		if (ip6->nexthdr == IPPROTO_IPV6) {
+			__builtin_memcpy(baddr, &ip6->daddr, sizeof(baddr));
+			__builtin_memcpy(&bport, &ip6->flow_lbl[1], sizeof(bport));
+			hdr = sizeof(*ip6);
+		}
 	} else {
 		return TC_ACT_OK;
 	}
-	if (bpf_skb_adjust_room(skb, -hdr, BPF_ADJ_ROOM_MAC, 0))
-		return TC_ACT_SHOT;
-	return dsr_deliver(skb, cfg, baddr, bport);
-icmp:
-	if (policy_unparsed(skb, 0) != TC_ACT_OK)
-		return TC_ACT_SHOT;
-	return icmp_error(skb, cfg, &outer) < 0 ? TC_ACT_SHOT : TC_ACT_OK;
+	if (hdr) {
+		if (bpf_skb_adjust_room(skb, -hdr, BPF_ADJ_ROOM_MAC, 0))
+			return TC_ACT_SHOT;
+		return dsr_deliver(skb, cfg, baddr, bport);
+	}
+	/* one call of to_pod, which is inlined and most of the program */
+	return to_pod(skb, cfg);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

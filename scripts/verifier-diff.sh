@@ -6,8 +6,9 @@
 # BUILD (build), runs it as root, and writes each disagreement (program and
 # both logs) to BUILD/verifier-diff/; every program Sluice accepts also runs
 # 100 times in the checked interpreter.  Exit 0 when the agreement reaches
-# the 98% and Sluice accepts nothing the kernel rejects; 77 when
-# the kernel refuses bpf().
+# the 98% and Sluice accepts nothing the kernel rejects (but what
+# the kernel's own log shows it rejected without ground); 77 when the
+# kernel refuses bpf().
 set -eu
 
 build=${1:-build}

@@ -471,6 +471,7 @@ static int push_callback(struct verifier *v, uint32_t helper, int subprog)
 	ret = push_branch(v, target, &st);
 	if (ret)
 		return ret;
+	st->callback_runs++;
 	ret = enter_frame(v, st, v->pc, target, helper);
 	if (ret)
 		return ret;

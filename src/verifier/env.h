@@ -190,6 +190,12 @@ void invalidate_pkt_pointers(struct verifier *v);
 
 /* ---- verifier.c ---- */
 uint32_t new_id(struct verifier *v);
+/*
+ * r (a scalar) is about to be copied, to a register or a stack slot: give
+ * it an id if it has none, so that what a branch learns about the copy or
+ * the original holds for both (the kernel's assign_scalar_id_before_mov).
+ */
+void tie_scalar_copy(struct verifier *v, struct reg *r);
 /* Explore target later with a copy of the current state; -ENOMEM. */
 int push_branch(struct verifier *v, uint32_t target, struct vstate **copy);
 /*

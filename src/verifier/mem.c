@@ -8,6 +8,7 @@
  * Offsets: a pointer's address is base + off + var, off a fixed s32 and
  * var a scalar; an access adds the instruction's own offset to off.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -75,6 +76,28 @@ static int check_sane_offset(struct verifier *v, const struct reg *r, const stru
 	if (smin >= MAX_VAR_OFF || smin <= -MAX_VAR_OFF)
 		return verr(v, "value %" PRId64 " makes %s pointer be out of bounds", smin,
 			    reg_type_name(ptr));
+	return 0;
+}
+
+/*
+ * Without Spectre v1 masking of stack accesses, an unprivileged stack
+ * pointer must stay at one known place inside the frame (the kernel's
+ * check_stack_access_for_ptr_arithmetic): a variable offset would also
+ * let a load read a spilled pointer's bytes as a number.
+ */
+static int check_unprivileged_stack_pointer(struct verifier *v, const struct reg *r, int regno)
+{
+	int64_t off = r->off + (int64_t)r->var.t.value;
+	char tn[64];
+
+	if (!scalar_known(r)) {
+		tnum_format(r->var.t, tn, sizeof(tn));
+		return verr(v, "R%d variable stack access prohibited for !root, var_off=%s off=%" PRId64,
+			    regno, tn, off);
+	}
+	if (off >= 0 || off < -SLUICE_STACK_SIZE)
+		return verr(v, "R%d stack pointer arithmetic goes out of range, prohibited for !root; off=%" PRId64,
+			    regno, off);
 	return 0;
 }
 
@@ -165,6 +188,8 @@ int check_pointer_alu(struct verifier *v, enum insn_op op, enum scalar_op sop, s
 			    opname);
 	}
 	ret = check_sane_offset(v, &result, ptr);
+	if (!ret && result.type == REG_STACK && !v->allow_ptr_leaks)
+		ret = check_unprivileged_stack_pointer(v, &result, dst_regno);
 	if (ret)
 		return ret;
 	*dst = result;
@@ -401,6 +426,24 @@ static struct stack_slot *stack_slot(struct frame *f, int64_t off)
 	return &f->stack[(-off - 1) / SLOT_SIZE];
 }
 
+/*
+ * May a load or a helper read this byte (the kernel's
+ * check_stack_range_initialized)?  Uninitialised bytes only when the
+ * loader may read them, a spilled pointer's bytes only when it may leak it.
+ */
+static bool stack_byte_readable(const struct verifier *v, struct frame *f, int64_t off)
+{
+	switch (*stack_kind(f, off)) {
+	case STACK_MISC:
+	case STACK_ZERO:
+		return true;
+	case STACK_INVALID:
+		return v->allow_uninit_stack;
+	default:
+		return stack_slot(f, off)->spilled.type == REG_SCALAR || v->allow_ptr_leaks;
+	}
+}
+
 /* A write destroys whatever register a slot held: its spill bytes become numbers. */
 static void scrub_slot(struct stack_slot *s)
 {
@@ -413,7 +456,7 @@ static int stack_write_fixed(struct verifier *v, struct frame *f, int64_t off, u
 			     int value_regno, const int32_t *imm)
 {
 	struct stack_slot *slot = stack_slot(f, off);
-	const struct reg *value = value_regno >= 0 ? &cur_regs(v)[value_regno] : NULL;
+	struct reg *value = value_regno >= 0 ? &cur_regs(v)[value_regno] : NULL;
 	bool aligned = off % SLOT_SIZE == 0;
 	struct reg spilled;
 	uint8_t kind;
@@ -427,8 +470,14 @@ static int stack_write_fixed(struct verifier *v, struct frame *f, int64_t off, u
 	if (aligned && v->bpf_capable &&
 	    ((value && value->type == REG_SCALAR) || (!value && imm))) {
 		if (value) {
+			/* A narrowing spill keeps part of the number: no longer the same one. */
+			bool whole = size == 8 ||
+				     scalar_within(value->var, scalar_trunc(scalar_unknown(), size * 8));
+
+			if (whole)
+				tie_scalar_copy(v, value);
 			spilled = *value;
-			if (size < 8 && !scalar_within(spilled.var, scalar_trunc(scalar_unknown(), size * 8)))
+			if (!whole)
 				spilled.id = 0;
 		} else {
 			reg_mark_const(&spilled, (uint64_t)(int64_t)*imm);
@@ -515,11 +564,12 @@ static int stack_read_fixed(struct verifier *v, struct frame *f, int64_t off, un
 }
 
 /* An access at a variable offset touches any byte of [lo, hi + size). */
-static int stack_access_var(struct verifier *v, struct frame *f, int regno, int64_t lo,
-			    int64_t hi, unsigned size, bool write, int value_regno,
+static int stack_access_var(struct verifier *v, struct frame *f, int regno, const struct reg *r,
+			    int64_t lo, int64_t hi, unsigned size, bool write, int value_regno,
 			    bool writes_zero, bool sign_extend)
 {
 	unsigned zeros = 0;
+	char tn[64];
 
 	for (int64_t a = lo; a < hi + size; a++) {
 		uint8_t *kind = stack_kind(f, a);
@@ -534,11 +584,13 @@ static int stack_access_var(struct verifier *v, struct frame *f, int regno, int6
 				*kind = STACK_MISC;
 			continue;
 		}
-		if (*kind == STACK_ZERO)
+		if (*kind == STACK_ZERO) {
 			zeros++;
-		else if (*kind == STACK_INVALID && !v->allow_uninit_stack)
-			return verr(v, "invalid variable-offset read from stack R%d var_off off %" PRId64,
-				    regno, a);
+		} else if (!stack_byte_readable(v, f, a)) {
+			tnum_format(r->var.t, tn, sizeof(tn));
+			return verr(v, "invalid read from stack R%d var_off %s+%" PRId64 " size %u",
+				    regno, tn, a - lo, size);
+		}
 	}
 	if (!write && value_regno >= 0) {
 		if (zeros == (uint64_t)(hi - lo) + size)
@@ -559,8 +611,8 @@ static int stack_access(struct verifier *v, int regno, const struct reg *r, int3
 	int ret;
 
 	if (!scalar_known(r)) {
-		if (!v->allow_ptr_leaks && write)
-			return verr(v, "R%d variable stack access prohibited for !root", regno);
+		/* check_unprivileged_stack_pointer made every other stack pointer exact. */
+		assert(v->allow_ptr_leaks);
 		if (r->var.r64.smin <= -MAX_VAR_OFF || r->var.r64.smax >= MAX_VAR_OFF)
 			return verr(v, "invalid unbounded variable-offset%s stack R%d",
 				    write ? " write to" : " read from", regno);
@@ -568,6 +620,16 @@ static int stack_access(struct verifier *v, int regno, const struct reg *r, int3
 			tnum_format(r->var.t, tn, sizeof(tn));
 			return verr(v, "invalid variable-offset%s stack R%d var_off=%s off=%d size=%u",
 				    write ? " write to" : " read from", regno, tn, off, size);
+		}
+		/*
+		 * An atomic's read goes to no register (value_regno < 0): the
+		 * kernel wants such reads at a fixed offset, where the slot's
+		 * kind is checked whole (check_stack_read).
+		 */
+		if (!write && value_regno < 0) {
+			tnum_format(r->var.t, tn, sizeof(tn));
+			return verr(v, "variable offset stack pointer cannot be passed into helper function; var_off=%s off=%d size=%u",
+				    tn, off, size);
 		}
 	} else {
 		lo = hi = (int64_t)r->var.t.value + off;
@@ -592,8 +654,8 @@ static int stack_access(struct verifier *v, int regno, const struct reg *r, int3
 		bool writes_zero = write && ((value_regno >= 0 && reg_is_const(&cur_regs(v)[value_regno], 0)) ||
 					     (value_regno < 0 && imm && *imm == 0));
 
-		return stack_access_var(v, f, regno, lo, hi, size, write, value_regno, writes_zero,
-					sign_extend);
+		return stack_access_var(v, f, regno, r, lo, hi, size, write, value_regno,
+					writes_zero, sign_extend);
 	}
 	if (write)
 		return stack_write_fixed(v, f, lo, size, value_regno, imm);
@@ -725,8 +787,7 @@ static int helper_stack_access(struct verifier *v, int regno, const struct reg *
 	    lo < -SLUICE_STACK_SIZE || hi + (int64_t)size > 0)
 		return verr(v, "invalid indirect access to stack R%d off=%" PRId64 " size=%" PRIu64,
 			    regno, lo, size);
-	if (!scalar_known(r) && !v->allow_ptr_leaks)
-		return verr(v, "R%d variable stack access prohibited for !root", regno);
+	assert(scalar_known(r) || v->allow_ptr_leaks);
 	ret = stack_touch(v, f, (uint32_t)-lo);
 	if (ret)
 		return ret;
@@ -746,11 +807,7 @@ static int helper_stack_access(struct verifier *v, int regno, const struct reg *
 			*kind = STACK_MISC;
 			continue;
 		}
-		if (*kind == STACK_MISC || *kind == STACK_ZERO ||
-		    (*kind == STACK_INVALID && v->allow_uninit_stack))
-			continue;
-		if (*kind == STACK_SPILL &&
-		    (slot->spilled.type == REG_SCALAR || v->allow_ptr_leaks))
+		if (stack_byte_readable(v, f, a))
 			continue;
 		return verr(v, "invalid indirect read from stack R%d off %" PRId64 "+%" PRId64 " size %" PRIu64,
 			    regno, lo, a - lo, size);

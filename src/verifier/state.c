@@ -106,6 +106,7 @@ struct vstate *vstate_copy(const struct vstate *src)
 	s->curframe = src->curframe;
 	s->parent = src->parent;
 	s->pc = src->pc;
+	s->callback_runs = src->callback_runs;
 	for (uint32_t i = 0; i <= src->curframe; i++) {
 		s->frames[i] = frame_copy(src->frames[i]);
 		if (!s->frames[i]) {

@@ -118,6 +118,12 @@ struct vstate {
 	uint32_t branches;
 	uint32_t pc;        /* checkpoints: where they were taken */
 	uint32_t hits, misses; /* checkpoints: how often they pruned, or failed to */
+	/*
+	 * Callback runs begun on the way here (the kernel's
+	 * callback_unroll_depth): a helper bounds how often it calls back, so
+	 * states of two runs that look the same are no infinite loop.
+	 */
+	uint32_t callback_runs;
 	uint64_t taken_at;  /* checkpoints: instructions processed when they were taken */
 	/*
 	 * An in-progress checkpoint that newer ones of a loop pushed off its

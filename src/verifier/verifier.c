@@ -25,6 +25,12 @@ uint32_t new_id(struct verifier *v)
 	return ++v->id_gen;
 }
 
+void tie_scalar_copy(struct verifier *v, struct reg *r)
+{
+	if (r->type == REG_SCALAR && !r->id && !scalar_is_const(r->var))
+		r->id = new_id(v);
+}
+
 int push_branch(struct verifier *v, uint32_t target, struct vstate **copy)
 {
 	struct vstate *st;
@@ -204,9 +210,7 @@ static int check_mov(struct verifier *v, const struct sluice_insn *insn, enum in
 		dst->var = s;
 		return 0;
 	}
-	/* A copy of a scalar stays tied to it: what a branch learns about one holds for both. */
-	if (src->type == REG_SCALAR && !src->id && !scalar_is_const(src->var))
-		src->id = new_id(v);
+	tie_scalar_copy(v, src);
 	*dst = *src;
 	return 0;
 }
@@ -837,7 +841,7 @@ void widen_callback_loop(struct verifier *v, uint32_t callsite)
 }
 
 /* A scalar id no other register shares ties nothing: drop it so that it cannot block pruning. */
-static void clear_lone_ids(struct vstate *st)
+static void drop_lone_ids(struct vstate *st)
 {
 	VSTATE_FOR_EACH_REG(st, r, {
 		if (r->type != REG_SCALAR || !r->id)
@@ -854,6 +858,20 @@ static void clear_lone_ids(struct vstate *st)
 			r->off = 0;
 		}
 	})
+}
+
+/*
+ * A checkpoint's ids: nor does the id of a register nothing reads from
+ * here on (dead in masks) tie anything, and it would keep another's from
+ * looking shared (a number spilled from a register overwritten since).
+ */
+static void clear_lone_ids(struct vstate *st, const struct prune_masks *masks)
+{
+	for (uint32_t fr = 0; fr <= st->curframe; fr++)
+		for (unsigned r = 0; r < SLUICE_MAX_REG; r++)
+			if (!(masks->live[fr] >> r & 1) && st->frames[fr]->regs[r].type == REG_SCALAR)
+				unlink_scalar(&st->frames[fr]->regs[r]);
+	drop_lone_ids(st);
 }
 
 /*
@@ -915,23 +933,40 @@ static void detach(struct vstate **link)
 static int is_state_visited(struct verifier *v, uint32_t pc)
 {
 	struct insn_aux *aux = &v->aux[pc];
-	struct prune_masks masks;
+	struct prune_masks masks, all_numbers;
 	unsigned in_progress = 0;
 	struct vstate **link, **oldest = NULL, *cp;
 
 	live_masks(v, pc, &masks);
+	/*
+	 * The checkpoints have no lone ids: neither may the current state, or
+	 * a path that repeats itself exactly would not be seen as a loop.  (Its
+	 * dead registers keep theirs: the stack slots they were spilled to
+	 * stay tied to what is loaded from them later.)
+	 */
+	drop_lone_ids(v->cur);
+	/*
+	 * Against a checkpoint whose paths are still being explored every
+	 * number counts: the seeds its other paths will set are not known yet
+	 * (the kernel's RANGE_WITHIN).
+	 */
+	all_numbers = masks;
+	memset(all_numbers.precise, 0xff, sizeof(all_numbers.precise));
+	memset(all_numbers.precise_slots, 0xff, sizeof(all_numbers.precise_slots));
 	for (link = &aux->visited; *link;) {
 		struct vstate *old = *link;
 
 		if (old->branches) {
 			if (aux->calls_callback) {
-				if (vstate_within(v->cur, old, &masks, false, v->allow_uninit_stack)) {
+				if (vstate_within(v->cur, old, &all_numbers, false,
+						  v->allow_uninit_stack)) {
 					inherit_reads(v, old);
 					return 1;
 				}
 			} else {
-				if (++in_progress <= LOOP_CHECK_RECENT && vstate_equal(v->cur, old) &&
-				    is_ancestor(old, v->cur))
+				if (++in_progress <= LOOP_CHECK_RECENT &&
+				    old->callback_runs == v->cur->callback_runs &&
+				    vstate_equal(v->cur, old) && is_ancestor(old, v->cur))
 					return verr(v, "infinite loop detected at insn %u", pc);
 				oldest = link;
 			}
@@ -963,7 +998,7 @@ static int is_state_visited(struct verifier *v, uint32_t pc)
 	cp = vstate_copy(v->cur);
 	if (!cp)
 		return -ENOMEM;
-	clear_lone_ids(cp);
+	clear_lone_ids(cp, &masks);
 	cp->pc = pc;
 	cp->taken_at = v->insns_processed;
 	cp->branches = 1;

@@ -62,33 +62,7 @@ static struct k8s_flow from_world(struct k8s_flow f)
 	return f;
 }
 
-static struct k8s_metrics *metrics(void)
-{
-	struct sluice_error err = { 0 };
-	struct k8s_metrics *m = NULL;
-
-	assert_int_equal(k8s_metrics_new(&m, &err), 0);
-	return m;
-}
-
-static void add(struct k8s_metrics *m, struct k8s_flow f)
-{
-	k8s_metrics_add(m, &f);
-}
-
-/* What k8s_metrics_write writes (malloc'd), the metrics freed. */
-static char *written(struct k8s_metrics *m)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	assert_non_null(f);
-	k8s_metrics_write(m, f);
-	fclose(f);
-	k8s_metrics_free(m);
-	return text;
-}
+FLOW_READER_HELPERS(k8s_metrics, metrics, k8s_metrics_new, k8s_metrics_add, k8s_metrics_write, k8s_metrics_free)
 
 /* The text has this line, whole. */
 static void assert_line(const char *text, const char *line)

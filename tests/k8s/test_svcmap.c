@@ -36,33 +36,7 @@ static struct k8s_flow rec(enum k8s_flow_type type, uint16_t sport, const char *
 	return f;
 }
 
-static struct k8s_svcmap *svcmap(void)
-{
-	struct sluice_error err = { 0 };
-	struct k8s_svcmap *m = NULL;
-
-	assert_int_equal(k8s_svcmap_new(&m, &err), 0);
-	return m;
-}
-
-static void add(struct k8s_svcmap *m, struct k8s_flow f)
-{
-	k8s_svcmap_add(m, &f);
-}
-
-/* What k8s_svcmap_write_dot writes (malloc'd), the map freed. */
-static char *written(struct k8s_svcmap *m)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	assert_non_null(f);
-	k8s_svcmap_write_dot(m, f);
-	fclose(f);
-	k8s_svcmap_free(m);
-	return text;
-}
+FLOW_READER_HELPERS(k8s_svcmap, svcmap, k8s_svcmap_new, k8s_svcmap_add, k8s_svcmap_write_dot, k8s_svcmap_free)
 
 static const char *const small_cluster =
 	"digraph sluice {\n"

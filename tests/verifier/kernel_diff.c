@@ -12,8 +12,10 @@
  * with --out, writes each disagreement (the program as assembly and both
  * logs) to DIR.  Fails (exit 1) when the agreement is below --min-agree or
  * when Sluice accepts any program the kernel rejects: such a program may
- * be unsafe, and is to be shown safe or fixed.  Exits 77 when the kernel
- * refuses bpf().
+ * be unsafe, and is to be shown safe or fixed.  The ones whose rejection
+ * the kernel's own log shows unfounded (enum unfounded) are counted apart,
+ * written as unfounded-SEED.txt, and do not fail.  Exits 77 when the
+ * kernel refuses bpf().
  *
  * With --runs N, every program Sluice accepts also runs N times in the
  * checked interpreter (Sluice's runtime, as an object: see vgen_elf) on
@@ -49,8 +51,42 @@
 /* Lines of a log written beside a disagreement: the error and what led there. */
 #define LOG_TAIL_LINES 40
 
+/*
+ * A program Sluice accepts and the kernel rejects may be unsafe, and fails
+ * the test, unless the kernel's log proves its rejection unfounded from the
+ * kernel's own facts, not Sluice's.  A level-1 log holds only the path that
+ * failed (the kernel rewinds it at each branch it goes back to), so the
+ * last state it prints of a register is the one the failing instruction
+ * saw.  What the kernel did not explore past the failure is left to the
+ * checked runs.
+ */
+enum unfounded {
+	/*
+	 * The failing path never runs: the kernel's bounds of a register were
+	 * empty on the edge of a branch it took ("REG INVARIANTS VIOLATION"),
+	 * or its range and known bits of the register compared before the
+	 * branch rule out that edge.
+	 */
+	UNFOUNDED_DEAD_PATH,
+	/*
+	 * A variable-offset stack access the kernel's ranges refuse, which
+	 * the register's known bits keep inside the frame: the kernel's
+	 * ranges do not learn from the bits (umax=65 with var_off=(0x33; 0x4c)
+	 * leaves 63 at most).
+	 */
+	UNFOUNDED_STACK_BITS,
+	UNFOUNDED__COUNT,
+	UNFOUNDED_NOT = -1,
+};
+
+static const char *const unfounded_names[UNFOUNDED__COUNT] = {
+	[UNFOUNDED_DEAD_PATH] = "the failing path cannot run",
+	[UNFOUNDED_STACK_BITS] = "stack access inside the frame by the known bits",
+};
+
 struct tally {
 	unsigned long programs, agree, kernel_only, sluice_only, kernel_accepts;
+	unsigned long unfounded[UNFOUNDED__COUNT]; /* sluice-only accepts, by why the kernel erred */
 	unsigned long ran, faulted, not_run; /* programs run checked, of them faulting, not runnable */
 	unsigned long by_feature[VGEN__COUNT]; /* disagreements per feature of the program */
 	unsigned long with_feature[VGEN__COUNT], kernel_accepts_with[VGEN__COUNT];
@@ -89,6 +125,257 @@ static const char *tail_lines(const char *text, int n)
 		p--;
 	}
 	return p;
+}
+
+/* ---- Rejections the kernel's own log shows unfounded (enum unfounded) -- */
+
+static const char *line_start(const char *text, const char *p)
+{
+	while (p > text && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+static const char *next_line(const char *p)
+{
+	p = strchr(p, '\n');
+	return p ? p + 1 : NULL;
+}
+
+/* The pc of an instruction line ("13: (d6) if ..."), or -1 for another line. */
+static long insn_line_pc(const char *line)
+{
+	unsigned pc;
+	int n = 0;
+
+	return sscanf(line, "%u: (%n", &pc, &n) == 1 && n ? (long)pc : -1;
+}
+
+#define VIOLATION "REG INVARIANTS VIOLATION ("
+
+static bool dead_path(const char *log, const char *failed)
+{
+	for (const char *bug = strstr(log, VIOLATION); bug && bug < failed;
+	     bug = strstr(bug + 1, VIOLATION)) {
+		const char *line = line_start(log, bug), *jump, *to, *edge = bug + strlen(VIOLATION);
+		long pc, next = -1;
+		int off;
+
+		if (line == log)
+			continue;
+		jump = line_start(log, line - 1);
+		to = strstr(jump, " goto pc");
+		pc = insn_line_pc(jump);
+		if (pc < 0 || !to || to > line || sscanf(to, " goto pc%d", &off) != 1)
+			continue;
+		for (const char *l = next_line(bug); l && l < failed && next < 0; l = next_line(l))
+			next = insn_line_pc(l);
+		if ((next == pc + 1 && !strncmp(edge, "false_reg", 9)) ||
+		    (next == pc + 1 + off && off && !strncmp(edge, "true_reg", 8)))
+			return true;
+	}
+	return false;
+}
+
+/* The bounds the kernel prints of a register, raw: signed ones by their width. */
+enum { B_UMIN, B_UMAX, B_SMIN, B_SMAX, B_UMIN32, B_UMAX32, B_SMIN32, B_SMAX32, B__COUNT };
+
+/* From after "fp(" or "scalar(" to the closing parenthesis: "off=-64,smin=umin=51,...,var_off=(0x33; 0x4c))". */
+static bool parse_bounds(const char *p, uint64_t b[B__COUNT], uint64_t *value, uint64_t *mask)
+{
+	static const char *const names[B__COUNT] = {
+		"umin", "umax", "smin", "smax", "umin32", "umax32", "smin32", "smax32",
+	};
+	static const uint64_t unknown[B__COUNT] = {
+		0, UINT64_MAX, (uint64_t)INT64_MIN, INT64_MAX, 0, UINT32_MAX, (uint64_t)INT32_MIN, INT32_MAX,
+	};
+
+	memcpy(b, unknown, sizeof(unknown));
+	*value = 0;
+	*mask = UINT64_MAX;
+	while (*p && *p != ')') {
+		if (!strncmp(p, "var_off=(", 9)) {
+			if (sscanf(p + 9, "%" SCNx64 "; %" SCNx64, value, mask) != 2 || !(p = strchr(p, ')')))
+				return false;
+			p++;
+		} else {
+			/* "smax=umax=smax32=umax32=63": every name before the last = takes the number */
+			size_t len = strcspn(p, ",)");
+			const char *val = p + len;
+			uint64_t x;
+
+			while (val > p && val[-1] != '=')
+				val--;
+			if (val == p)
+				return false;
+			x = strtoull(val, NULL, 0);
+			for (const char *name = p; name < val; name += strcspn(name, "=") + 1)
+				for (int i = 0; i < B__COUNT; i++)
+					if (strcspn(name, "=") == strlen(names[i]) &&
+					    !strncmp(name, names[i], strlen(names[i])))
+						b[i] = x;
+			p += len;
+		}
+		if (*p == ',')
+			p++;
+	}
+	return *p == ')';
+}
+
+/* The largest member of the known bits (value; mask) not above limit (value is not). */
+static uint64_t tnum_max_upto(uint64_t value, uint64_t mask, uint64_t limit)
+{
+	for (uint64_t bit = UINT64_C(1) << 63; bit; bit >>= 1)
+		if ((mask & bit) && (value | bit) <= limit)
+			value |= bit;
+	return value;
+}
+
+/* [*lo, *hi] narrowed to its least and largest members with the known bits; false: none. */
+static bool tnum_span(uint64_t value, uint64_t mask, uint64_t *lo, uint64_t *hi)
+{
+	if (*lo > *hi || value > *hi || (value | mask) < *lo)
+		return false;
+	/* the least member from lo up is the complement of the largest up to ~lo */
+	*lo = ~tnum_max_upto(~value & ~mask, mask, ~*lo);
+	*hi = tnum_max_upto(value, mask, *hi);
+	return *lo <= *hi;
+}
+
+/*
+ * What the kernel last printed of register regno before `before`, from
+ * after "R<regno>=", or NULL; NULL too when a function returned since: the
+ * print may be of the callee's register.
+ */
+static const char *last_state(const char *log, const char *before, unsigned regno)
+{
+	const char *state = NULL, *ret;
+	char needle[16];
+
+	snprintf(needle, sizeof(needle), " R%u=", regno);
+	for (const char *p = strstr(log, needle); p && p < before; p = strstr(p + 1, needle))
+		state = p + strlen(needle);
+	ret = state ? strstr(state, "(95) exit") : NULL;
+	return ret && ret < before ? NULL : state;
+}
+
+static bool stack_bits_in_frame(const char *log, const char *failed)
+{
+	uint64_t value, mask, pvalue, pmask, b[B__COUNT];
+	unsigned regno, size;
+	const char *state;
+	int64_t lo, hi;
+	int off;
+
+	if (sscanf(failed, "invalid variable-offset %*s %*s stack R%u var_off=(%" SCNx64 "; %" SCNx64 ") off=%d size=%u",
+		   &regno, &value, &mask, &off, &size) != 5)
+		return false;
+	state = last_state(log, failed, regno);
+	if (!state || strncmp(state, "fp(", 3) || !parse_bounds(state + 3, b, &pvalue, &pmask) ||
+	    pvalue != value || pmask != mask)
+		return false;
+	lo = (int64_t)b[B_SMIN];
+	hi = (int64_t)b[B_SMAX];
+	/* Within 32 signed bits the number is its low half. */
+	if (lo >= INT32_MIN && hi <= INT32_MAX) {
+		lo = lo > (int32_t)b[B_SMIN32] ? lo : (int32_t)b[B_SMIN32];
+		hi = hi < (int32_t)b[B_SMAX32] ? hi : (int32_t)b[B_SMAX32];
+	}
+	if (lo >= 0 && lo <= hi) {
+		uint64_t ulo = (uint64_t)lo > b[B_UMIN] ? (uint64_t)lo : b[B_UMIN];
+		uint64_t uhi = (uint64_t)hi < b[B_UMAX] ? (uint64_t)hi : b[B_UMAX];
+
+		if (uhi <= UINT32_MAX) {
+			ulo = ulo > b[B_UMIN32] ? ulo : b[B_UMIN32];
+			uhi = uhi < b[B_UMAX32] ? uhi : b[B_UMAX32];
+		}
+		if (!tnum_span(value, mask, &ulo, &uhi))
+			return true; /* no number is all of that: the access never runs */
+		lo = (int64_t)ulo;
+		hi = (int64_t)uhi;
+	}
+	/* [lo + off, hi + off + size) within [-512, 0), said without overflow */
+	return lo > hi || (lo >= -SLUICE_STACK_SIZE - (int64_t)off &&
+			   hi <= -(int64_t)off - (int64_t)size);
+}
+
+/*
+ * Can x <cmp> k hold for an x of [lo, hi] with the known bits (value;
+ * mask)?  For the unsigned comparisons; -1 for the others.
+ */
+static int unsigned_cmp_possible(const char *cmp, uint64_t lo, uint64_t hi, uint64_t value,
+				 uint64_t mask, uint64_t k)
+{
+	if (!tnum_span(value, mask, &lo, &hi))
+		return 0;
+	if (!strcmp(cmp, "<"))
+		return lo < k;
+	if (!strcmp(cmp, "<="))
+		return lo <= k;
+	if (!strcmp(cmp, ">"))
+		return hi > k;
+	if (!strcmp(cmp, ">="))
+		return hi >= k;
+	return -1;
+}
+
+/* The fall-through edge of each unsigned comparison holds its opposite. */
+static const char *unsigned_opposite(const char *cmp)
+{
+	static const char *const pairs[][2] = { { "<", ">=" }, { "<=", ">" }, { ">", "<=" }, { ">=", "<" } };
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (!strcmp(cmp, pairs[i][0]))
+			return pairs[i][1];
+	return NULL;
+}
+
+/* A branch of the failing path whose edge the kernel's facts before it rule out. */
+static bool dead_branch(const char *log, const char *failed)
+{
+	for (const char *line = log; line && line < failed; line = next_line(line)) {
+		uint64_t b[B__COUNT], value, mask;
+		unsigned pc, code, regno;
+		const char *cmp, *state;
+		char width, op[4];
+		long next = -1;
+		uint32_t imm;
+		int off, possible;
+
+		if (sscanf(line, "%u: (%x) if %c%u %3s 0x%" SCNx32 " goto pc%d", &pc, &code, &width, &regno,
+			   op, &imm, &off) != 7 || (width != 'r' && width != 'w') || !off)
+			continue;
+		for (const char *l = next_line(line); l && l < failed && next < 0; l = next_line(l))
+			next = insn_line_pc(l);
+		cmp = next == (long)pc + 1 ? unsigned_opposite(op) : next == (long)pc + 1 + off ? op : NULL;
+		state = last_state(log, line, regno);
+		if (!cmp || !state || strncmp(state, "scalar(", 7) || !parse_bounds(state + 7, b, &value, &mask))
+			continue;
+		if (width == 'w')
+			possible = unsigned_cmp_possible(cmp, b[B_UMIN32], b[B_UMAX32], value & UINT32_MAX,
+							 mask & UINT32_MAX, imm);
+		else /* the kernel prints the immediate unextended */
+			possible = unsigned_cmp_possible(cmp, b[B_UMIN], b[B_UMAX], value, mask,
+							 (uint64_t)(int64_t)(int32_t)imm);
+		if (!possible)
+			return true;
+	}
+	return false;
+}
+
+/* Why the kernel's rejection (its log) is unfounded, or UNFOUNDED_NOT. */
+static enum unfounded unfounded_rejection(const char *log)
+{
+	const char *end = strstr(log, "\nprocessed ");
+	const char *failed = end ? line_start(log, end) : NULL;
+
+	if (!failed)
+		return UNFOUNDED_NOT;
+	if (dead_path(log, failed) || dead_branch(log, failed))
+		return UNFOUNDED_DEAD_PATH;
+	if (stack_bits_in_frame(log, failed))
+		return UNFOUNDED_STACK_BITS;
+	return UNFOUNDED_NOT;
 }
 
 /*
@@ -244,14 +531,15 @@ static const char *type_name(uint32_t type)
 
 static void write_disagreement(const char *dir, uint64_t seed, const struct vgen_prog *p,
 			       bool kernel_accepted, const char *kernel_log,
-			       const struct sluice_verdict *v)
+			       const struct sluice_verdict *v, enum unfounded why)
 {
 	struct sluice_error err = { 0 };
 	char path[4096], *text = NULL;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s-%" PRIu64 ".txt", dir,
-		 kernel_accepted ? "kernel-only" : "sluice-only", seed);
+		 kernel_accepted ? "kernel-only" : why == UNFOUNDED_NOT ? "sluice-only" : "unfounded",
+		 seed);
 	f = fopen(path, "w");
 	if (!f) {
 		fprintf(stderr, "kernel_diff: %s: %s\n", path, strerror(errno));
@@ -264,6 +552,8 @@ static void write_disagreement(const char *dir, uint64_t seed, const struct vgen
 	fprintf(f, "\nkernel: %s; sluice: %s at pc %zu\n\n",
 		kernel_accepted ? "accepted" : "rejected", v->accepted ? "accepted" : "rejected",
 		v->error_pc);
+	if (why != UNFOUNDED_NOT)
+		fprintf(f, "the kernel's log shows its rejection unfounded: %s\n\n", unfounded_names[why]);
 	if (sluice_disasm(p->insns, p->count, SLUICE_DISASM_ASM, &text, &err) == 0)
 		fprintf(f, "%s\n", text);
 	else
@@ -291,7 +581,8 @@ static void clear_disagreements(const char *dir)
 	if (!d)
 		return;
 	while ((ent = readdir(d))) {
-		if (strncmp(ent->d_name, "kernel-only-", 12) && strncmp(ent->d_name, "sluice-only-", 12))
+		if (strncmp(ent->d_name, "kernel-only-", 12) && strncmp(ent->d_name, "sluice-only-", 12) &&
+		    strncmp(ent->d_name, "unfounded-", 10))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
 		unlink(path);
@@ -515,14 +806,19 @@ int main(int argc, char **argv)
 		if (v.accepted == (kernel_accepted == 1)) {
 			t.agree++;
 		} else {
+			enum unfounded why = kernel_accepted ? UNFOUNDED_NOT : unfounded_rejection(kernel.log);
+
 			if (kernel_accepted)
 				t.kernel_only++;
-			else
+			else if (why == UNFOUNDED_NOT)
 				t.sluice_only++;
+			else
+				t.unfounded[why]++;
 			for (int i = 0; i < VGEN__COUNT; i++)
 				t.by_feature[i] += !!(prog.features & (1u << i));
 			if (out_dir)
-				write_disagreement(out_dir, seed, &prog, kernel_accepted, kernel.log, &v);
+				write_disagreement(out_dir, seed, &prog, kernel_accepted, kernel.log, &v,
+						   why);
 		}
 		sluice_verdict_release(&v);
 	}
@@ -535,6 +831,10 @@ int main(int argc, char **argv)
 	agree_pct = 100.0 * (double)t.agree / (double)t.programs;
 	printf("%lu programs, %lu agree (%.3f%%), %lu kernel-only accept, %lu sluice-only accept\n",
 	       t.programs, t.agree, agree_pct, t.kernel_only, t.sluice_only);
+	for (int i = 0; i < UNFOUNDED__COUNT; i++)
+		if (t.unfounded[i])
+			printf("and %lu sluice-only accept%s the kernel's log shows safe: %s\n",
+			       t.unfounded[i], t.unfounded[i] == 1 ? "" : "s", unfounded_names[i]);
 	printf("the kernel accepted %lu (%.1f%%); by what the program exercises:", t.kernel_accepts,
 	       100.0 * (double)t.kernel_accepts / (double)t.programs);
 	for (int i = 0; i < VGEN__COUNT; i++)

@@ -89,6 +89,10 @@ static const struct vcase cases[] = {
 	  "back-edge from insn 2 to 1" },
 	{ "infinite_loop", XDP, false, "mov %r0, 0\nloop:\nja loop\n", 1,
 	  "infinite loop detected at insn 1" },
+	/* r1's id, left by a copy whose other half was overwritten, ties nothing */
+	{ "infinite_loop_with_a_lone_id", XDP, false,
+	  "call 5\nmov %r1, %r0\nmov %r0, 1\nloop:\nja loop\n", 3,
+	  "infinite loop detected at insn 3" },
 	{ "unbounded_loop_hits_the_limit", XDP, false,
 	  "mov %r1, 0\nloop:\nadd %r1, 1\nja loop\n", 2,
 	  "BPF program is too large. Processed 1000001 insn" },
@@ -263,6 +267,46 @@ static const struct vcase cases[] = {
 	  "stxdw [%r10-8], %r1\nstw [%r10-8], 0\nldxdw %r0, [%r10-8]\nexit\n", ACCEPT, NULL },
 	{ "sub_from_stack_pointer", XDP, false, "mov %r1, %r10\nsub %r1, 8\nmov %r0, 0\nexit\n",
 	  1, "R1 subtraction from stack pointer prohibited" },
+	/*
+	 * A variable offset into the stack: every byte of [smin + off, smax +
+	 * off + size) must lie in the frame.  r1 is 0..64 here, so the last
+	 * byte may be fp+0.
+	 */
+	{ "stack_variable_offset_write_reaching_the_frame_pointer", XDP, false,
+	  "ldxdw %r1, [%r10-16]\nand %r1, 127\njgt %r1, 64, out\nmov %r2, %r10\nadd %r2, -64\n"
+	  "add %r2, %r1\nstb [%r2+0], 1\nout:\nmov %r0, 0\nexit\n", 6,
+	  "invalid variable-offset write to stack R2 var_off=(0x0; 0x7f) off=-64 size=1" },
+	{ "stack_variable_offset_read_reaching_the_frame_pointer", XDP, false,
+	  "ldxdw %r1, [%r10-16]\nand %r1, 127\njgt %r1, 64, out\nmov %r2, %r10\nadd %r2, -64\n"
+	  "add %r2, %r1\nldxb %r0, [%r2+0]\nout:\nmov %r0, 0\nexit\n", 6,
+	  "invalid variable-offset read from stack R2 var_off=(0x0; 0x7f) off=-64 size=1" },
+	/*
+	 * The kernel refuses this one: its ranges do not learn from the bits,
+	 * so r1 | 51 below 66 stays 51..65 there.  The bits 0x33 always set
+	 * leave 51, 55, 59 and 63: the last byte is fp-1.
+	 */
+	{ "stack_variable_offset_narrowed_by_known_bits", XDP, false,
+	  "ldxdw %r1, [%r10-16]\nand %r1, 127\nor %r1, 51\njgt %r1, 65, out\nmov %r2, %r10\n"
+	  "add %r2, -64\nadd %r2, %r1\nstb [%r2+0], 1\nldxb %r0, [%r2+0]\nout:\nmov %r0, 0\nexit\n",
+	  ACCEPT, NULL },
+	/* Unprivileged, a stack pointer stays exact and in the frame (no Spectre masking of it). */
+	{ "stack_variable_offset_unprivileged", SOCKET, true,
+	  "stxdw [%r10-16], %r1\nstdw [%r10-8], 7\nldxw %r3, [%r1+0]\nand %r3, 8\nmov %r2, %r10\n"
+	  "add %r2, -16\nadd %r2, %r3\nldxdw %r0, [%r2+0]\nand %r0, 1\nexit\n", 6,
+	  "R2 variable stack access prohibited for !root, var_off=(0x0; 0x8) off=-16" },
+	{ "stack_pointer_out_of_the_frame_unprivileged", SOCKET, true,
+	  "mov %r2, %r10\nadd %r2, 8\nmov %r0, 0\nexit\n", 1,
+	  "R2 stack pointer arithmetic goes out of range, prohibited for !root; off=8" },
+	/* Which slot a variable offset reads is unknown: a spilled pointer reads as a number. */
+	{ "stack_variable_offset_read_of_a_spilled_pointer_privileged", XDP, false,
+	  "stxdw [%r10-16], %r1\nstdw [%r10-8], 7\nldxw %r3, [%r1+12]\nand %r3, 8\nmov %r2, %r10\n"
+	  "add %r2, -16\nadd %r2, %r3\nldxdw %r0, [%r2+0]\nldxw %r0, [%r0+0]\nexit\n", 8,
+	  "R0 invalid mem access 'scalar'" },
+	/* An atomic's read goes to no register: the kernel wants a fixed offset. */
+	{ "stack_variable_offset_atomic", XDP, false,
+	  "stdw [%r10-16], 0\nstdw [%r10-8], 0\nldxdw %r1, [%r10-24]\nand %r1, 8\nmov %r2, %r10\n"
+	  "add %r2, -16\nadd %r2, %r1\nmov %r3, 1\nlock add [%r2+0], %r3\nmov %r0, 0\nexit\n", 8,
+	  "variable offset stack pointer cannot be passed into helper function; var_off=(0x0; 0x8) off=-16 size=8" },
 
 	/* ---- Pointer arithmetic ---- */
 	{ "pointer_multiplied", XDP, false, "mov %r0, %r1\nmul %r0, 2\nexit\n", 1,
@@ -291,6 +335,10 @@ static const struct vcase cases[] = {
 	  ACCEPT, NULL },
 	{ "lookup_not_null_checked", XDP, false,
 	  HASH_KEY "call 1\nldxdw %r1, [%r0+0]\nmov %r0, 0\nexit\n", 6,
+	  "R0 invalid mem access 'map_value_or_null'" },
+	/* Only a 64-bit compare with zero is a null check (a pointer's low half may be zero). */
+	{ "lookup_null_check_is_64_bit", XDP, false,
+	  HASH_KEY "call 1\njeq32 %r0, 0, out\nldxdw %r1, [%r0+0]\nout:\nmov %r0, 0\nexit\n", 7,
 	  "R0 invalid mem access 'map_value_or_null'" },
 	{ "lookup_copy_checked", XDP, false,
 	  HASH_KEY "call 1\nmov %r6, %r0\njne %r0, 0, ok\nmov %r0, 0\nexit\n"
@@ -361,6 +409,23 @@ static const struct vcase cases[] = {
 	{ "helper_size_bounded", TC, false,
 	  "ldxw %r4, [%r1+0]\nand %r4, 15\nadd %r4, 1\nmov %r3, %r10\nadd %r3, -16\nmov %r2, 0\n"
 	  "call 26\nmov %r0, 0\nexit\n", ACCEPT, NULL },
+	/*
+	 * A number spilled and loaded back twice, checked through each load
+	 * (clang's code for "if (!len || len > 256)" with len on the stack):
+	 * the slot is tied to the register spilled, so every load learns what
+	 * each check taught (the kernel's spill and fill).  A spill narrower
+	 * than the number keeps part of it only: no tie, the size may be zero.
+	 */
+	{ "helper_size_checked_through_spill", TC, false,
+	  "mov %r6, %r1\nldxw %r4, [%r6+0]\nand %r4, 65535\nstxdw [%r10-8], %r4\n"
+	  "ldxdw %r5, [%r10-8]\njeq %r5, 0, out\nmov %r2, 257\nldxdw %r5, [%r10-8]\n"
+	  "jge %r5, %r2, out\nldxdw %r4, [%r10-8]\nmov %r3, %r10\nadd %r3, -272\nmov %r2, 0\n"
+	  "mov %r1, %r6\ncall 26\nout:\nmov %r0, 0\nexit\n", ACCEPT, NULL },
+	{ "helper_size_checked_through_narrowing_spill", TC, false,
+	  "mov %r6, %r1\nldxw %r4, [%r6+0]\nlsh %r4, 8\nstxw [%r10-8], %r4\n"
+	  "ldxw %r5, [%r10-8]\njeq %r5, 0, out\njgt %r5, 256, out\nmov %r3, %r10\nadd %r3, -272\n"
+	  "mov %r2, 0\nmov %r1, %r6\ncall 26\nout:\nmov %r0, 0\nexit\n", 11,
+	  "R4 invalid zero-sized read: u64=[0,1099511627520]" },
 	{ "helper_size_past_the_stack", TC, false,
 	  "mov %r4, 32\nmov %r3, %r10\nadd %r3, -16\nmov %r2, 0\ncall 26\nmov %r0, 0\nexit\n",
 	  4, "invalid indirect access to stack R3 off=-16 size=32" },
@@ -382,6 +447,29 @@ static const struct vcase cases[] = {
 	{ "bpf_loop_callback", XDP, false,
 	  "mov %r1, 10\nlddw_func %r2, 6\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\n"
 	  "cb:\nmov %r0, 0\nexit\n", ACCEPT, NULL },
+	/*
+	 * The second run starts with fp-8 widened (the first changed it) and so
+	 * is not pruned at the call; once it stores 1 there, it is where the
+	 * first run was, at the same pc.  That is no infinite loop: bpf_loop
+	 * bounds the runs.  The run after it starts as the second did: pruned.
+	 */
+	{ "bpf_loop_callback_runs_meet_no_loop", XDP, false,
+	  "stdw [%r10-8], 0\nmov %r1, 4\nlddw_func %r2, 13\nmov %r3, %r10\nadd %r3, -8\n"
+	  "mov %r4, 0\ncall 181\nldxdw %r1, [%r10-8]\nand %r1, 15\nlddw_map_value %r2, 1\n"
+	  "add %r2, %r1\nldxb %r0, [%r2+0]\nmov %r0, 0\nexit\n"
+	  "cb:\nmov %r6, %r2\nstdw [%r6+0], 1\ncall 7\nmov %r0, 0\nexit\n", ACCEPT, NULL },
+	/*
+	 * One run stores 100 in fp-8, which a later run may use as an offset:
+	 * the run after the store must not be pruned at the call against the
+	 * first run's state (fp-8 = 0) before the side that reads fp-8 is explored.
+	 */
+	{ "bpf_loop_callback_store_seen_by_a_later_run", XDP, false,
+	  "stdw [%r10-8], 0\nmov %r1, 4\nlddw_func %r2, 7\nmov %r3, %r10\nadd %r3, -8\n"
+	  "mov %r4, 0\ncall 181\nmov %r0, 0\nexit\n"
+	  "cb:\nmov %r6, %r2\ncall 7\njeq %r0, 0, use\nstdw [%r6+0], 100\nmov %r0, 0\nexit\n"
+	  "use:\nldxdw %r1, [%r6+0]\nlddw_map_value %r2, 1\nadd %r2, %r1\nldxb %r0, [%r2+0]\n"
+	  "mov %r0, 0\nexit\n", 19,
+	  "math between map_value pointer and register with unbounded min value is not allowed" },
 	{ "bpf_loop_callback_bad_return", XDP, false,
 	  "mov %r1, 10\nlddw_func %r2, 6\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\n"
 	  "cb:\nmov %r0, 7\nexit\n", 9, "At callback return the register R0 has value 7" },
@@ -642,7 +730,8 @@ static void test_spilled_numbers(void **state)
  * callback) finds the in-progress checkpoints of its earlier run at every
  * pc; it must still take its own, or the two sides of each of its branches
  * never meet again and every turn doubles the paths.  (datapath/lb.c's
- * lb_to_pod compares HTTP paths byte by byte so, in a bpf_loop callback.)
+ * lb_to_pod once compared HTTP paths byte by byte so, in a bpf_loop
+ * callback, and passed Sluice's limit.)
  * Here each turn calls a helper and branches on its result; at most a
  * dozen instructions are processed per turn run.
  */
