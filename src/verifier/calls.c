@@ -164,7 +164,7 @@ static bool const_map_key(struct verifier *v, const struct reg *key, uint32_t ke
 	int64_t off;
 	unsigned first, zeros = 0, spills = 0;
 
-	if (key->type != REG_STACK || !scalar_is_const(key->var))
+	if (!v->bpf_capable || key->type != REG_STACK || !scalar_is_const(key->var))
 		return false;
 	off = key->off + (int64_t)key->var.t.value;
 	if (off >= 0 || off < -SLUICE_STACK_SIZE || (uint32_t)((-off - 1) / SLOT_SIZE) >= f->nslots)
@@ -186,9 +186,13 @@ static bool const_map_key(struct verifier *v, const struct reg *key, uint32_t ke
 		spills++;
 	if (spills != key_size)
 		return false;
-	*value = slot->spilled.var.t.value >> (8 * first);
-	if (key_size < 8)
-		*value &= (UINT64_C(1) << (8 * key_size)) - 1;
+	/*
+	 * The whole spilled number, wherever the key sits in it, as the
+	 * kernel's get_constant_map_key takes it: it can only overstate the
+	 * key (a number below any max_entries has nothing in its high bytes),
+	 * so the two verifiers agree on which lookups cannot fail.
+	 */
+	*value = slot->spilled.var.t.value;
 	return true;
 }
 

@@ -49,6 +49,13 @@ struct insn_aux {
 	uint16_t seeds;      /* registers whose numbers this instruction itself depends on */
 	uint32_t subprog;
 	struct vstate *visited; /* checkpoints taken here */
+	/*
+	 * Unprivileged pointer arithmetic by a register: how the kernel would
+	 * mask its offset against Spectre v1 (sanitize_ptr_alu's alu_state and
+	 * alu_limit).  One instruction gets one mask, so every path must agree.
+	 */
+	uint8_t alu_state;
+	uint32_t alu_limit;
 };
 
 struct subprog {
@@ -86,6 +93,9 @@ struct verifier {
 	bool allow_ptr_leaks;
 	bool allow_uninit_stack;
 	bool bpf_capable;
+	bool bypass_spec_v1;
+	/* Some pointer moved by an unknown offset under Spectre v1 masking: prune on exact numbers. */
+	bool explore_alu_limits;
 
 	struct vstate *cur;
 	uint32_t pc;

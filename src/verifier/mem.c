@@ -79,6 +79,9 @@ static int check_sane_offset(struct verifier *v, const struct reg *r, const stru
 	return 0;
 }
 
+static int check_region(struct verifier *v, int regno, const struct reg *r, int32_t off,
+			unsigned size, uint64_t mem_size, const char *what);
+
 /*
  * Without Spectre v1 masking of stack accesses, an unprivileged stack
  * pointer must stay at one known place inside the frame (the kernel's
@@ -101,6 +104,97 @@ static int check_unprivileged_stack_pointer(struct verifier *v, const struct reg
 	return 0;
 }
 
+/*
+ * The result of unprivileged pointer arithmetic must point into its memory
+ * (the kernel's sanitize_check_bounds): the masking of later accesses
+ * assumes it does.  A map value pointer may move by a variable offset as
+ * long as every byte it can reach is in the value.
+ */
+static int check_unprivileged_pointer(struct verifier *v, const struct reg *r, int regno)
+{
+	switch (r->type) {
+	case REG_STACK:
+		return check_unprivileged_stack_pointer(v, r, regno);
+	case REG_MAP_VALUE:
+		if (check_region(v, regno, r, r->off, 1, map_of(v, r->map)->value_size, "map value"))
+			return verr(v, "R%d pointer arithmetic of map value goes out of range, prohibited for !root",
+				    regno);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* The kernel's alu_state bits for the masking of one instruction. */
+enum {
+	ALU_SANITIZE_SRC = 1u << 0, /* the pointer is dst; the offset is src */
+	ALU_SANITIZE_DST = 1u << 1, /* the pointer is src */
+	ALU_NEG_VALUE = 1u << 2,
+	ALU_IMMEDIATE = 1u << 3,
+};
+
+#define SPEC_ERR "pointer arithmetic with it prohibited for !root"
+
+/*
+ * How far ptr lies from the end of its memory that the offset moves it
+ * toward (the kernel's retrieve_ptr_limit): what the offset is masked to.
+ * Only stack and map value pointers can be masked.  ptr_regno and
+ * dst_regno name the registers in the refusal.
+ */
+static int ptr_limit(struct verifier *v, const struct reg *ptr, bool to_left, bool is_add,
+		     int ptr_regno, int dst_regno, uint32_t *limit)
+{
+	uint32_t max;
+
+	switch (ptr->type) {
+	case REG_STACK:
+		/* fp itself is out of the frame, yet a fine start to move down from. */
+		max = SLUICE_STACK_SIZE + to_left;
+		*limit = (uint32_t)-((int64_t)ptr->var.t.value + ptr->off);
+		break;
+	case REG_MAP_VALUE:
+		max = map_of(v, ptr->map)->value_size;
+		*limit = (uint32_t)((to_left ? (uint64_t)ptr->var.r64.smin : ptr->var.r64.umax) +
+				    (uint64_t)(int64_t)ptr->off);
+		break;
+	default:
+		return verr(v, "R%d has pointer with unsupported alu operation, " SPEC_ERR, ptr_regno);
+	}
+	if (*limit >= max)
+		return verr(v, "R%d tried to %s beyond pointer bounds, " SPEC_ERR, dst_regno,
+			    is_add ? "add" : "sub");
+	return 0;
+}
+
+/*
+ * The mask the kernel gives this instruction's offset, from how far the
+ * pointer's limit moved (the commit window of sanitize_ptr_alu): one
+ * instruction has one mask, so paths that need different ones are refused.
+ */
+static int commit_alu_mask(struct verifier *v, const struct reg *result, const struct reg *off,
+			   bool ptr_is_dst, bool to_left, bool is_add, uint32_t before,
+			   int dst_regno)
+{
+	struct insn_aux *aux = &v->aux[v->pc];
+	uint32_t after = 0, distance;
+	uint8_t state;
+	int ret = ptr_limit(v, result, to_left, is_add, dst_regno, dst_regno, &after);
+
+	if (ret)
+		return ret;
+	/* The kernel's abs() of the u32 difference, which it takes as an int. */
+	distance = (int32_t)(before - after) < 0 ? after - before : before - after;
+	state = (off->var.r64.smin < 0 ? ALU_NEG_VALUE : 0) |
+		(scalar_known(off) ? ALU_IMMEDIATE : 0) |
+		(ptr_is_dst ? ALU_SANITIZE_SRC : ALU_SANITIZE_DST);
+	if (aux->alu_state && (aux->alu_state != state || aux->alu_limit != distance))
+		return verr(v, "R%d tried to %s from different maps, paths or scalars, " SPEC_ERR,
+			    dst_regno, is_add ? "add" : "sub");
+	aux->alu_state = state;
+	aux->alu_limit = distance;
+	return 0;
+}
+
 int check_pointer_alu(struct verifier *v, enum insn_op op, enum scalar_op sop, struct reg *dst,
 		      const struct reg *src, int dst_regno)
 {
@@ -108,6 +202,8 @@ int check_pointer_alu(struct verifier *v, enum insn_op op, enum scalar_op sop, s
 	bool is_add = sop == SCALAR_ADD, is_sub = sop == SCALAR_SUB;
 	const struct reg *ptr, *off;
 	struct reg result;
+	bool sanitize, to_left = false;
+	uint32_t limit = 0;
 	int ret;
 
 	if (reg_is_pointer(dst) && reg_is_pointer(src)) {
@@ -158,6 +254,28 @@ int check_pointer_alu(struct verifier *v, enum insn_op op, enum scalar_op sop, s
 		ret = check_sane_offset(v, ptr, ptr);
 	if (ret)
 		return ret;
+	/*
+	 * The kernel masks an offset taken from a register so that even a
+	 * mispredicted path stays in the memory (sanitize_ptr_alu); constants
+	 * it checks as they are.  A mask bounds one direction: an offset of
+	 * either sign cannot have one.
+	 */
+	sanitize = !v->bypass_spec_v1 && (is_add || is_sub) &&
+		   insn_table[op].shape == SHAPE_ALU_REG;
+	if (sanitize) {
+		int src_regno = v->insns[v->pc].src;
+
+		if (!scalar_known(off) && (off->var.r64.smin < 0) != (off->var.r64.smax < 0))
+			return verr(v, "R%d has unknown scalar with mixed signed bounds, " SPEC_ERR,
+				    off == dst ? dst_regno : src_regno);
+		to_left = (off->var.r64.smin < 0) == is_add;
+		if (!scalar_known(off))
+			v->explore_alu_limits = true;
+		ret = ptr_limit(v, ptr, to_left, is_add, ptr == dst ? dst_regno : src_regno,
+				dst_regno, &limit);
+		if (ret)
+			return ret;
+	}
 
 	result = *ptr;
 	if (is_add || is_sub) {
@@ -188,8 +306,10 @@ int check_pointer_alu(struct verifier *v, enum insn_op op, enum scalar_op sop, s
 			    opname);
 	}
 	ret = check_sane_offset(v, &result, ptr);
-	if (!ret && result.type == REG_STACK && !v->allow_ptr_leaks)
-		ret = check_unprivileged_stack_pointer(v, &result, dst_regno);
+	if (!ret && !v->bypass_spec_v1)
+		ret = check_unprivileged_pointer(v, &result, dst_regno);
+	if (!ret && sanitize)
+		ret = commit_alu_mask(v, &result, off, ptr == dst, to_left, is_add, limit, dst_regno);
 	if (ret)
 		return ret;
 	*dst = result;
@@ -612,7 +732,7 @@ static int stack_access(struct verifier *v, int regno, const struct reg *r, int3
 
 	if (!scalar_known(r)) {
 		/* check_unprivileged_stack_pointer made every other stack pointer exact. */
-		assert(v->allow_ptr_leaks);
+		assert(v->bypass_spec_v1);
 		if (r->var.r64.smin <= -MAX_VAR_OFF || r->var.r64.smax >= MAX_VAR_OFF)
 			return verr(v, "invalid unbounded variable-offset%s stack R%d",
 				    write ? " write to" : " read from", regno);
@@ -787,7 +907,7 @@ static int helper_stack_access(struct verifier *v, int regno, const struct reg *
 	    lo < -SLUICE_STACK_SIZE || hi + (int64_t)size > 0)
 		return verr(v, "invalid indirect access to stack R%d off=%" PRId64 " size=%" PRIu64,
 			    regno, lo, size);
-	assert(scalar_known(r) || v->allow_ptr_leaks);
+	assert(scalar_known(r) || v->bypass_spec_v1);
 	ret = stack_touch(v, f, (uint32_t)-lo);
 	if (ret)
 		return ret;

@@ -182,12 +182,15 @@ static bool ids_match(struct idmap *m, uint32_t old, uint32_t cur)
 }
 
 static bool regsafe(const struct reg *old, const struct reg *cur, struct idmap *m,
-		    bool precise)
+		    bool precise, bool exact)
 {
 	if (old->type == REG_NOT_INIT)
 		return true;
 	if (cur->type != old->type)
 		return false;
+	if (old->type == REG_SCALAR && exact)
+		return scalar_equal(cur->var, old->var) && ids_match(m, old->id, cur->id) &&
+		       old->off == cur->off;
 	if (old->type == REG_SCALAR && !precise && !old->id)
 		return true;
 	if (old->type == REG_SCALAR)
@@ -236,7 +239,7 @@ uint64_t frame_constrained_slots(const struct frame *f, bool allow_uninit_stack)
 }
 
 static bool stacksafe(const struct frame *old, const struct frame *cur, uint64_t precise,
-		      struct idmap *m, bool reads_known, bool allow_uninit_stack)
+		      bool exact, struct idmap *m, bool reads_known, bool allow_uninit_stack)
 {
 	for (uint32_t i = 0; i < old->nslots; i++) {
 		const struct stack_slot *os = &old->stack[i];
@@ -258,7 +261,7 @@ static bool stacksafe(const struct frame *old, const struct frame *cur, uint64_t
 		}
 		/* Where old holds part of a register, so does cur (a spill byte matches only one). */
 		if (slot_has_spill(os) &&
-		    !regsafe(&os->spilled, &cur->stack[i].spilled, m, precise >> i & 1))
+		    !regsafe(&os->spilled, &cur->stack[i].spilled, m, precise >> i & 1, exact))
 			return false;
 	}
 	return true;
@@ -280,9 +283,11 @@ bool vstate_within(const struct vstate *cur, const struct vstate *old,
 			return false;
 		for (unsigned r = 0; r < SLUICE_MAX_REG; r++)
 			if ((masks->live[fr] >> r & 1) &&
-			    !regsafe(&of->regs[r], &cf->regs[r], &m, masks->precise[fr] >> r & 1))
+			    !regsafe(&of->regs[r], &cf->regs[r], &m, masks->precise[fr] >> r & 1,
+				     masks->exact_scalars))
 				return false;
-		if (!stacksafe(of, cf, masks->precise_slots[fr], &m, reads_known, allow_uninit_stack))
+		if (!stacksafe(of, cf, masks->precise_slots[fr], masks->exact_scalars, &m,
+			       reads_known, allow_uninit_stack))
 			return false;
 	}
 	for (uint32_t i = 0; i < old->nrefs; i++) {
@@ -301,5 +306,6 @@ bool vstate_equal(const struct vstate *a, const struct vstate *b)
 	struct prune_masks all;
 
 	memset(&all, 0xff, sizeof(all));
+	all.exact_scalars = false;
 	return vstate_within(a, b, &all, false, false) && vstate_within(b, a, &all, false, false);
 }

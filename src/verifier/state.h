@@ -190,6 +190,12 @@ struct prune_masks {
 	uint16_t live[SLUICE_MAX_CALL_FRAMES];    /* registers still read */
 	uint16_t precise[SLUICE_MAX_CALL_FRAMES]; /* registers whose numbers matter */
 	uint64_t precise_slots[SLUICE_MAX_CALL_FRAMES]; /* slots whose spilled numbers matter */
+	/*
+	 * Every live number, precise or not, must be the same one (the
+	 * kernel's explore_alu_limits): a narrower offset would get another
+	 * Spectre v1 mask, which a pruned path never shows.
+	 */
+	bool exact_scalars;
 };
 
 /*

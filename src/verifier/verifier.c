@@ -766,6 +766,7 @@ static void live_masks(struct verifier *v, uint32_t pc, struct prune_masks *m)
 {
 	const struct vstate *st = v->cur;
 
+	m->exact_scalars = v->explore_alu_limits;
 	m->live[st->curframe] = v->aux[pc].live_in;
 	m->precise[st->curframe] = v->aux[pc].need_in;
 	m->precise_slots[st->curframe] = v->aux[pc].need_slots_in |
@@ -1263,7 +1264,8 @@ int sluice_verify(const struct sluice_insn *insns, size_t count,
 	v.count = (uint32_t)count;
 	v.opts = opts;
 	v.ctx = ctx_desc(opts->prog_type, opts->expected_attach_type);
-	v.bpf_capable = v.allow_ptr_leaks = v.allow_uninit_stack = !opts->unprivileged;
+	v.bpf_capable = v.allow_ptr_leaks = v.allow_uninit_stack = v.bypass_spec_v1 =
+		!opts->unprivileged;
 	pthread_once(&op_tables_once, build_op_tables);
 	v.aux = calloc(count ? count : 1, sizeof(*v.aux));
 	ret = v.aux ? cfg_check(&v) : -ENOMEM;

@@ -67,6 +67,30 @@ struct vcase {
 #define BAD_UNLESS(reg, k) "mov %r0, 0\njne " reg ", " #k ", bad\nexit\nbad:\nmov %r0, %r9\nexit\n"
 /* r2 = &key on the stack (key 0), r1 = map 0. */
 #define HASH_KEY "stw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\nlddw_map %r1, 0\n"
+/*
+ * Pointer arithmetic an unprivileged loader may not do (Spectre v1), each
+ * program also in a privileged case that accepts it.  LEN_VALUE leaves
+ * r6 = skb->len and r0 = the value of array map 1 (16 bytes) from pc 8,
+ * going to out when there is none; OUT returns 0.
+ */
+#define LEN_VALUE "ldxw %r6, [%r1+0]\nstw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\n" \
+	"lddw_map %r1, 1\ncall 1\njeq %r0, 0, out\n"
+#define OUT "out:\nmov %r0, 0\nexit\n"
+#define VALUE_VAR_PAST_END LEN_VALUE "and %r6, 31\nadd %r0, %r6\n" OUT
+#define VALUE_CONST_PAST_END LEN_VALUE "add %r0, 16\n" OUT
+#define VALUE_MIXED_SIGNS LEN_VALUE "and %r6, 15\nsub %r6, 8\nadd %r0, %r6\n" OUT
+/* Two paths reach the add moving r0 by 4 and by 8: one mask cannot serve both. */
+#define VALUE_TWO_MASKS LEN_VALUE "mov %r2, 4\njeq %r6, 0, add\nmov %r2, 8\nadd:\nadd %r0, %r2\n" OUT
+/*
+ * The same with the wider offset first: a checkpoint holding r2 in 0..7
+ * would cover r2 = 4, but 4 is masked otherwise, so pruning must not hide it.
+ */
+#define VALUE_MASK_PRUNED LEN_VALUE "mov %r2, 4\njeq %r6, 0, add\nmov %r2, %r6\nand %r2, 7\n" \
+	"add:\nadd %r0, %r2\n" OUT
+#define CTX_PLUS_REG "mov %r0, 0\nmov %r2, 4\nadd %r1, %r2\nexit\n"
+#define REG_PLUS_CTX "mov %r0, 0\nmov %r2, 4\nadd %r2, %r1\nexit\n"
+/* fp-512 is the frame's last byte: a mask toward its end leaves no room to move. */
+#define STACK_END_PLUS_REG "mov %r1, %r10\nadd %r1, -512\nmov %r2, 8\nadd %r1, %r2\nmov %r0, 0\nexit\n"
 
 static const struct vcase cases[] = {
 	/* ---- Registers and control flow ---- */
@@ -297,6 +321,41 @@ static const struct vcase cases[] = {
 	{ "stack_pointer_out_of_the_frame_unprivileged", SOCKET, true,
 	  "mov %r2, %r10\nadd %r2, 8\nmov %r0, 0\nexit\n", 1,
 	  "R2 stack pointer arithmetic goes out of range, prohibited for !root; off=8" },
+	/* A map value pointer may move by a variable offset only within the value. */
+	{ "map_value_variable_offset_in_the_value_unprivileged", SOCKET, true,
+	  LEN_VALUE "and %r6, 15\nadd %r0, %r6\nldxb %r0, [%r0+0]\nexit\n" OUT, ACCEPT, NULL },
+	{ "map_value_variable_offset_past_the_value_unprivileged", SOCKET, true,
+	  VALUE_VAR_PAST_END, 9,
+	  "R0 pointer arithmetic of map value goes out of range, prohibited for !root" },
+	{ "map_value_variable_offset_past_the_value", SOCKET, false, VALUE_VAR_PAST_END, ACCEPT,
+	  NULL },
+	{ "map_value_constant_past_the_value_unprivileged", SOCKET, true, VALUE_CONST_PAST_END, 8,
+	  "R0 pointer arithmetic of map value goes out of range, prohibited for !root" },
+	{ "map_value_constant_past_the_value", SOCKET, false, VALUE_CONST_PAST_END, ACCEPT, NULL },
+	{ "map_value_offset_of_mixed_signs_unprivileged", SOCKET, true, VALUE_MIXED_SIGNS, 10,
+	  "R6 has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root" },
+	{ "map_value_offset_of_mixed_signs", SOCKET, false, VALUE_MIXED_SIGNS, ACCEPT, NULL },
+	{ "map_value_two_masks_unprivileged", SOCKET, true, VALUE_TWO_MASKS, 11,
+	  "R0 tried to add from different maps, paths or scalars, pointer arithmetic with it prohibited for !root" },
+	{ "map_value_two_masks", SOCKET, false, VALUE_TWO_MASKS, ACCEPT, NULL },
+	{ "map_value_mask_not_pruned_unprivileged", SOCKET, true, VALUE_MASK_PRUNED, 12,
+	  "R0 tried to add from different maps, paths or scalars, pointer arithmetic with it prohibited for !root" },
+	{ "map_value_mask_not_pruned", SOCKET, false, VALUE_MASK_PRUNED, ACCEPT, NULL },
+	/* Only stack and map value pointers can be masked; constants need no mask. */
+	{ "ctx_plus_register_unprivileged", SOCKET, true, CTX_PLUS_REG, 2,
+	  "R1 has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root" },
+	{ "ctx_plus_register", SOCKET, false, CTX_PLUS_REG, ACCEPT, NULL },
+	{ "register_plus_ctx_unprivileged", SOCKET, true, REG_PLUS_CTX, 2,
+	  "R1 has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root" },
+	{ "register_plus_ctx", SOCKET, false, REG_PLUS_CTX, ACCEPT, NULL },
+	{ "ctx_plus_constant_unprivileged", SOCKET, true, "mov %r0, 0\nadd %r1, 4\nexit\n", ACCEPT,
+	  NULL },
+	{ "stack_plus_register_unprivileged", SOCKET, true,
+	  "mov %r1, %r10\nmov %r2, -8\nadd %r1, %r2\nstdw [%r1+0], 0\nmov %r0, 0\nexit\n", ACCEPT,
+	  NULL },
+	{ "stack_end_plus_register_unprivileged", SOCKET, true, STACK_END_PLUS_REG, 3,
+	  "R1 tried to add beyond pointer bounds, pointer arithmetic with it prohibited for !root" },
+	{ "stack_end_plus_register", SOCKET, false, STACK_END_PLUS_REG, ACCEPT, NULL },
 	/* Which slot a variable offset reads is unknown: a spilled pointer reads as a number. */
 	{ "stack_variable_offset_read_of_a_spilled_pointer_privileged", XDP, false,
 	  "stxdw [%r10-16], %r1\nstdw [%r10-8], 7\nldxw %r3, [%r1+12]\nand %r3, 8\nmov %r2, %r10\n"
@@ -369,8 +428,15 @@ static const struct vcase cases[] = {
 	{ "array_lookup_key_out_of_range", XDP, false,
 	  "stw [%r10-4], 1\nmov %r2, %r10\nadd %r2, -4\nlddw_map %r1, 1\ncall 1\n"
 	  "ldxdw %r0, [%r0+8]\nexit\n", 6, "R0 invalid mem access 'map_value_or_null'" },
+	/*
+	 * A key in part of a spilled number counts as the whole number, as in
+	 * the kernel: the key's bytes here are 0, but 3 is past the map's end.
+	 */
 	{ "array_key_inside_a_spill", XDP, false,
 	  "stdw [%r10-8], 3\nmov %r2, %r10\nadd %r2, -4\nlddw_map %r1, 1\ncall 1\n"
+	  "ldxdw %r0, [%r0+8]\nexit\n", 6, "R0 invalid mem access 'map_value_or_null'" },
+	{ "array_key_inside_a_spill_in_range", XDP, false,
+	  "stdw [%r10-8], 0\nmov %r2, %r10\nadd %r2, -4\nlddw_map %r1, 1\ncall 1\n"
 	  "ldxdw %r0, [%r0+8]\nexit\n", ACCEPT, NULL },
 	{ "array_key_inside_a_spill_out_of_range", XDP, false,
 	  "lddw %r3, 0x100000000\nstxdw [%r10-8], %r3\nmov %r2, %r10\nadd %r2, -4\n"
