@@ -793,6 +793,14 @@ static uint64_t skb_vlan_pop(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 
 /* ---- redirects ------------------------------------------------------------------ */
 
+/* Where the packet goes once the program returns: what a test run reports. */
+static uint64_t redirect_to(struct rt_run *r, uint64_t ifindex, uint64_t flags, uint64_t verdict)
+{
+	r->redirect_ifindex = (uint32_t)ifindex;
+	r->redirect_flags = flags;
+	return verdict;
+}
+
 static uint64_t redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 			 uint64_t r5, struct sluice_run *run)
 {
@@ -802,15 +810,11 @@ static uint64_t redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 	if (rt_prog_type(r->prog) == BPF_PROG_TYPE_XDP) {
 		if (r2)
 			return XDP_ABORTED;
-		r->redirect_ifindex = (uint32_t)r1;
-		r->redirect_flags = 0;
-		return XDP_REDIRECT;
+		return redirect_to(r, r1, 0, XDP_REDIRECT);
 	}
 	if (r2 & ~(uint64_t)BPF_F_INGRESS)
 		return TC_ACT_SHOT;
-	r->redirect_ifindex = (uint32_t)r1;
-	r->redirect_flags = r2;
-	return TC_ACT_REDIRECT;
+	return redirect_to(r, r1, r2, TC_ACT_REDIRECT);
 }
 
 /*
@@ -826,9 +830,7 @@ static uint64_t redirect_neigh(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 	(void)r5;
 	if (r4 || (r2 && r3 != sizeof(struct bpf_redir_neigh)))
 		return TC_ACT_SHOT;
-	r->redirect_ifindex = (uint32_t)r1;
-	r->redirect_flags = 0;
-	return TC_ACT_REDIRECT;
+	return redirect_to(r, r1, 0, TC_ACT_REDIRECT);
 }
 
 /* bpf_redirect_peer: into the other end of a veth pair, on its ingress side. */
@@ -840,9 +842,7 @@ static uint64_t redirect_peer(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 	(void)r3, (void)r4, (void)r5;
 	if (r2)
 		return TC_ACT_SHOT;
-	r->redirect_ifindex = (uint32_t)r1;
-	r->redirect_flags = BPF_F_INGRESS;
-	return TC_ACT_REDIRECT;
+	return redirect_to(r, r1, BPF_F_INGRESS, TC_ACT_REDIRECT);
 }
 
 static uint64_t clone_redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
@@ -860,9 +860,7 @@ static uint64_t clone_redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 	if (!if_indextoname((unsigned)r2, name))
 		return helper_result(-EINVAL);
 	/* the clone leaves; the packet the program holds goes on unchanged */
-	helper_run(run)->redirect_ifindex = (uint32_t)r2;
-	helper_run(run)->redirect_flags = r3;
-	return 0;
+	return redirect_to(helper_run(run), r2, r3, 0);
 }
 
 static uint64_t redirect_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
@@ -891,10 +889,10 @@ static uint64_t redirect_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 	if (!target && !(r3 & BPF_F_BROADCAST))
 		return r3 & actions;
 	/* a device map's value starts with the target's ifindex */
-	r->redirect_ifindex = target && info.type != BPF_MAP_TYPE_CPUMAP &&
-					      info.type != BPF_MAP_TYPE_XSKMAP ? *target : 0;
-	r->redirect_flags = r3 & BPF_F_BROADCAST ? r3 : 0;
-	return XDP_REDIRECT;
+	return redirect_to(r,
+			   target && info.type != BPF_MAP_TYPE_CPUMAP &&
+					   info.type != BPF_MAP_TYPE_XSKMAP ? *target : 0,
+			   r3 & BPF_F_BROADCAST ? r3 : 0, XDP_REDIRECT);
 }
 
 static const struct helper_impl packet_impls[] = {
